@@ -1,0 +1,28 @@
+// MSAL's network seam (system.networkClient) over our Http, so MSAL shares the proxy, the trust
+// store and the test fakes of every other request.
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import type { Http, HttpRequest } from '../deps';
+
+export class MsalNetwork implements INetworkModule {
+  constructor(private readonly http: Http) {}
+
+  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    return this.send<T>({ method: 'GET', url, headers: options?.headers, timeoutMs: timeout });
+  }
+
+  sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.send<T>({ method: 'POST', url, headers: options?.headers, body: options?.body });
+  }
+
+  private async send<T>(req: HttpRequest): Promise<NetworkResponse<T>> {
+    const res = await this.http.request(req);
+    let body: unknown;
+    try {
+      body = res.body === '' ? {} : JSON.parse(res.body);
+    } catch {
+      // MSAL reads error/error_description from the body; give it a shape it classifies.
+      body = { error: 'invalid_response', error_description: `The server answered HTTP ${res.status} with a body that is not JSON.` };
+    }
+    return { status: res.status, headers: res.headers, body: body as T };
+  }
+}
