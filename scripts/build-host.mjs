@@ -7,11 +7,17 @@ const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20'
 await Promise.all([
   build({
     ...common,
-    entryPoints: ['host/src/main.ts'],
-    outfile: 'host/dist/ews-daemon.mjs',
+    // Split so that what the daemon loads after its socket listens (MSAL) is not parsed at start.
+    entryPoints: { 'ews-daemon': 'host/src/main.ts' },
+    outdir: 'host/dist',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     packages: 'external',
     // msal-node and friends are CommonJS; let the ESM bundle require() them.
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   }),
   build({ ...common, entryPoints: ['host/src/native/main.ts'], outfile: 'host/dist/native-host.mjs', minify: true }),
+  // The emulator runs as its own process for `npm run emulator`, the demo and the browser tests.
+  build({ ...common, entryPoints: ['test/emulator/main.ts'], outfile: 'test/emulator/dist/emulator.mjs', packages: 'external' }),
 ]);

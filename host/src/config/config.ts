@@ -36,6 +36,8 @@ export interface Config {
   backend: BackendSetting;
   /** Extension ids allowed over native messaging beside the project's own. */
   extensionIds: string[];
+  /** While the extension listens, how often the daemon re-counts each inbox (seconds). */
+  pollIntervalSeconds: number;
 }
 
 export const DEFAULTS = {
@@ -46,4 +48,5 @@ export const DEFAULTS = {
   graphUrl: 'https://graph.microsoft.com/v1.0',
   graphScope: 'https://graph.microsoft.com/Mail.ReadBasic',
   backend: 'auto' as BackendSetting,
+  pollIntervalSeconds: 60,
 } as const;

@@ -1,0 +1,146 @@
+// The CLI's commands as a flat table: each names its options and runs against the daemon's
+// socket (starting the daemon when none answers, unless --no-start). With --json a command
+// prints exactly the result of the protocol method of the same meaning.
+import { AppError } from '../../../shared/errors';
+import type { MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
+import type { Paths } from '../config/paths';
+import { RpcClient } from '../daemon-client/rpc-client';
+import { listenForReply, loopbackTarget, openBrowser, readPastedUrl } from './consent-flow';
+import { formatAccount, formatInboxLine, formatStatus, formatTokens } from './format';
+
+export interface CliContext {
+  args: { positionals: string[]; values: Record<string, string | boolean | string[] | undefined> };
+  paths: Paths;
+  env: Record<string, string | undefined>;
+  now: () => number;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  stdin: NodeJS.ReadableStream;
+}
+
+export interface Command {
+  summary: string;
+  usage: string;
+  options: string[];
+  run(ctx: CliContext): Promise<number>;
+}
+
+async function rpc<M extends MethodName>(ctx: CliContext, method: M, params?: ParamsOf<M>): Promise<ResultOf<M>> {
+  const client = await RpcClient.connect({ socketPath: ctx.paths.socketPath, noStart: ctx.args.values['no-start'] === true });
+  try {
+    return await client.call(method, params);
+  } finally {
+    client.close();
+  }
+}
+
+function print(ctx: CliContext, result: unknown, human: () => string[]): number {
+  if (ctx.args.values.json) ctx.out(JSON.stringify(result, null, 2));
+  else for (const line of human()) ctx.out(line);
+  return 0;
+}
+
+const account = (ctx: CliContext) => ctx.args.values.account as string | undefined;
+
+const status: Command = {
+  summary: 'what the daemon knows: accounts, tokens, inbox, backend',
+  usage: 'status',
+  options: [],
+  async run(ctx) {
+    const s = await rpc(ctx, 'status');
+    print(ctx, s, () => formatStatus(s, ctx.now()));
+    return s.accounts.some((a) => a.state.kind === 'needs-consent') ? 3 : 0;
+  },
+};
+
+const inbox: Command = {
+  summary: 'the Inbox count (total and unread)',
+  usage: 'inbox [--account USER] [--max-age SECONDS]',
+  options: ['account', 'max-age'],
+  async run(ctx) {
+    const maxAge = ctx.args.values['max-age'];
+    const count = await rpc(ctx, 'inbox.count', { account: account(ctx), ...(maxAge !== undefined ? { maxAgeMs: seconds(maxAge, '--max-age') * 1000 } : {}) });
+    if (ctx.args.values.json) return print(ctx, count, () => []);
+    const s = await rpc(ctx, 'status');
+    const a = s.accounts.find((x) => x.username === count.account);
+    return print(ctx, count, () => [formatInboxLine(count, ctx.now(), a)]);
+  },
+};
+
+const tokens: Command = {
+  summary: 'the token viewer: each cached entry, JWTs decoded, never the token strings',
+  usage: 'tokens [--account USER]',
+  options: ['account'],
+  async run(ctx) {
+    const v = await rpc(ctx, 'tokens.view', { account: account(ctx) });
+    return print(ctx, v, () => formatTokens(v, ctx.now()));
+  },
+};
+
+const token: Command = {
+  summary: 'print a valid access token, for scripts',
+  usage: 'token [--account USER] [--resource ews|graph] [--force-refresh]',
+  options: ['account', 'resource', 'force-refresh'],
+  async run(ctx) {
+    const resource = ctx.args.values.resource as string | undefined;
+    if (resource !== undefined && resource !== 'ews' && resource !== 'graph') throw usage('--resource takes ews or graph');
+    const t = await rpc(ctx, 'token.get', { account: account(ctx), resource, forceRefresh: ctx.args.values['force-refresh'] === true });
+    return print(ctx, t, () => [t.accessToken]);
+  },
+};
+
+const logout: Command = {
+  summary: 'sign out: remove the account and its tokens from the cache',
+  usage: 'logout [--account USER]',
+  options: ['account'],
+  async run(ctx) {
+    const r = await rpc(ctx, 'account.remove', { account: account(ctx) });
+    return print(ctx, r, () => (r.removed.length ? r.removed.map((u) => `Signed out ${u}.`) : ['Nobody was signed in.']));
+  },
+};
+
+const consent: Command = {
+  summary: 'sign in: begin, complete <url>, or interactively with --listen / --paste',
+  usage: 'consent [begin | complete URL] [--listen | --paste] [--login-hint USER] [--admin] [--no-open]',
+  options: ['listen', 'paste', 'login-hint', 'admin', 'no-open'],
+  async run(ctx) {
+    const [sub, url] = ctx.args.positionals;
+    if (sub === 'complete') {
+      if (!url) throw usage('consent complete needs the Reply URL');
+      const r = await rpc(ctx, 'consent.complete', { redirectUrl: url });
+      return print(ctx, r, () => describeCompletion(r, ctx));
+    }
+    const begun = await rpc(ctx, 'consent.begin', { loginHint: ctx.args.values['login-hint'] as string | undefined, admin: ctx.args.values.admin === true });
+    if (sub === 'begin') return print(ctx, begun, () => [begun.authUrl]);
+    if (sub !== undefined) throw usage(`unknown consent step "${sub}"`);
+    return interactiveConsent(ctx, begun);
+  },
+};
+
+async function interactiveConsent(ctx: CliContext, begun: ResultOf<'consent.begin'>): Promise<number> {
+  const paste = ctx.args.values.paste === true || (ctx.args.values.listen !== true && !loopbackTarget(begun.redirectUri));
+  ctx.err(`Open this address to sign in${begun.admin ? ' as an administrator' : ''}:\n\n  ${begun.authUrl}\n`);
+  if (ctx.args.values['no-open'] !== true && openBrowser(begun.authUrl, { env: ctx.env, platform: process.platform })) ctx.err('(opened in your browser)');
+  const complete = (redirectUrl: string) => rpc(ctx, 'consent.complete', { redirectUrl });
+  const r = paste
+    ? await complete(await readPastedUrl(ctx.stdin, ctx.err))
+    : await listenForReply(begun.redirectUri, begun.expiresAt, complete, (x) => describeCompletion(x, ctx)[0] ?? 'Done');
+  return print(ctx, r, () => describeCompletion(r, ctx));
+}
+
+function describeCompletion(r: ResultOf<'consent.complete'>, ctx: CliContext): string[] {
+  if (r.kind === 'admin-consented') return [`Admin consent granted for tenant ${r.tenant}.`];
+  return [`Signed in as ${r.account.username}`, ...formatAccount(r.account, ctx.now()).slice(1)];
+}
+
+function seconds(v: unknown, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw usage(`${flag} takes a number of seconds`);
+  return n;
+}
+
+export function usage(message: string): AppError {
+  return new AppError('invalid_params', message, { advice: 'See `ews-daemon --help`.', retryable: false });
+}
+
+export const COMMANDS: Record<string, Command> = { status, inbox, tokens, token, logout, consent };

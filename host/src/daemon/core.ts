@@ -1,0 +1,300 @@
+// The daemon's state and operations, independent of the socket: accounts known to MSAL's cache,
+// pending consents, the refresher that keeps their tokens valid, the inbox service, and the
+// events sent to subscribers. Each protocol method is one method here (handlers.ts maps them).
+import { AppError, isAppError } from '../../../shared/errors';
+import type {
+  AccountStatus, Backend, ConsentBeginResult, ConsentCompleteResult, ErrorInfo, InboxCount, StatusResult, TokensViewResult,
+} from '../../../shared/protocol';
+import { parseReplyUrl } from '../auth/reply-url';
+import { classifyTokenError } from '../auth/classify-aad-error';
+import { viewTokenCache } from '../auth/token-view';
+import type { MsalClient } from '../auth/msal-client';
+import type { TokenStore } from '../auth/token-store';
+import type { Config } from '../config/config';
+import type { Paths } from '../config/paths';
+import type { Clock, Http, Log } from '../deps';
+import { InboxService } from '../mailbox/inbox-service';
+import { AccountRecords } from './account-records';
+import { ConsentSessions } from './consent-sessions';
+import { Refresher, type AcquiredToken } from './refresher';
+
+/** Refresh tokens lapse after 90 days without use (REFERENCE.md). */
+export const RT_INACTIVITY_MS = 90 * 24 * 60 * 60_000;
+
+export interface Account {
+  id: string;
+  username: string;
+  name?: string;
+  tenantId: string;
+}
+
+export interface CoreDeps {
+  config: Config;
+  paths: Paths;
+  clock: Clock;
+  http: Http;
+  log: Log;
+  store: TokenStore;
+  msal: MsalClient;
+  version: string;
+  startedAt: number;
+}
+
+export type Emit = (method: 'status.changed' | 'inbox.changed', params: unknown) => void;
+
+export class DaemonCore {
+  readonly sessions: ConsentSessions;
+  readonly refresher: Refresher;
+  readonly records: AccountRecords;
+  readonly inbox: InboxService;
+  private readonly accounts = new Map<string, Account>();
+  private readonly inboxErrors = new Map<string, ErrorInfo>();
+  private readonly listeners = new Set<Emit>();
+  private statusQueued = false;
+  private readonly stopping = new AbortController();
+  private polling: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: CoreDeps) {
+    this.sessions = new ConsentSessions(deps.clock);
+    this.records = new AccountRecords({ file: `${deps.paths.stateDir}/accounts.json`, log: deps.log });
+    this.refresher = new Refresher({ clock: deps.clock, log: deps.log.child({ component: 'refresher' }), source: deps.msal, onChange: (id) => this.onRefresh(id) });
+    this.inbox = new InboxService({
+      clock: deps.clock,
+      log: deps.log.child({ component: 'inbox' }),
+      http: deps.http,
+      config: deps.config,
+      tokens: this.refresher,
+      records: this.records,
+      onCount: (id, count) => this.onCount(id, count),
+      onBackendChange: (id, backend) => this.track(id, backend),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.records.load();
+    await this.loadAccounts();
+    this.refresher.start();
+    this.polling = this.pollLoop(this.deps.config.pollIntervalSeconds * 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.polling;
+    await this.refresher.stop();
+    await this.records.flush();
+    await this.deps.store.flush();
+  }
+
+  subscribe(listener: Emit): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  status(): StatusResult {
+    const { version, startedAt, paths, config } = this.deps;
+    return {
+      daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath },
+      accounts: [...this.accounts.values()].map((a) => this.accountStatus(a)),
+      pendingConsents: this.sessions.size,
+    };
+  }
+
+  accountList(): Account[] {
+    return [...this.accounts.values()];
+  }
+
+  /** The account named by username or id; the only one when none is named. */
+  resolve(selector: string | undefined): Account {
+    const all = [...this.accounts.values()];
+    if (all.length === 0) throw new AppError('no_account', 'Nobody is signed in.', { advice: 'Sign in from the extension popup or with `ews-daemon consent`.', retryable: false });
+    if (selector === undefined) {
+      if (all.length === 1) return all[0]!;
+      throw new AppError('invalid_params', `${all.length} accounts are signed in; say which one.`, { advice: `Name one with --account: ${all.map((a) => a.username).join(', ')}.`, retryable: false });
+    }
+    const wanted = selector.toLowerCase();
+    const found = all.find((a) => a.id === selector || a.username.toLowerCase() === wanted);
+    if (!found) throw new AppError('no_account', `No signed-in account is named ${selector}.`, { advice: `Signed in: ${all.map((a) => a.username).join(', ')}.`, retryable: false });
+    return found;
+  }
+
+  async beginConsent(p: { loginHint?: string; admin?: boolean; prompt?: string }): Promise<ConsentBeginResult> {
+    const admin = p.admin ?? false;
+    const s = this.sessions.create(admin);
+    const authUrl = admin
+      ? this.deps.msal.adminConsentUrl(s.state)
+      : await this.deps.msal.authCodeUrl({ state: s.state, nonce: s.nonce, codeChallenge: s.codeChallenge, loginHint: p.loginHint, prompt: p.prompt });
+    this.queueStatus();
+    return { authUrl, redirectUri: this.deps.config.redirectUri, state: s.state, expiresAt: s.expiresAt, admin };
+  }
+
+  cancelConsent(state: string): { cancelled: boolean } {
+    const cancelled = this.sessions.cancel(state);
+    if (cancelled) this.queueStatus();
+    return { cancelled };
+  }
+
+  async completeConsent(redirectUrl: string): Promise<ConsentCompleteResult> {
+    const reply = parseReplyUrl(redirectUrl, this.deps.config.redirectUri);
+    const session = reply.state === null ? null : this.sessions.take(reply.state);
+    this.queueStatus();
+    if (!session) {
+      throw new AppError('consent_expired', 'This sign-in is unknown, already finished or older than 10 minutes.', {
+        advice: 'Start sign-in again from the popup or with `ews-daemon consent`.',
+        retryable: false,
+      });
+    }
+    if (reply.kind === 'error') {
+      throw classifyTokenError({ error: reply.error, errorDescription: reply.description, errorCodes: reply.aadsts ? [reply.aadsts] : undefined, adminConsentUrl: this.deps.msal.adminConsentUrl(session.state) });
+    }
+    if (reply.kind === 'admin-consent') {
+      if (!session.admin) throw new AppError('redirect_invalid', 'An admin-consent answer arrived for a user sign-in.', { advice: 'Start sign-in again.', retryable: false });
+      return { kind: 'admin-consented', tenant: reply.tenant };
+    }
+    const info = await this.deps.msal.redeemCode({ code: reply.code, codeVerifier: session.codeVerifier, state: session.state, nonce: session.nonce });
+    const account: Account = { id: info.homeAccountId, username: info.username, name: info.name, tenantId: info.tenantId };
+    this.accounts.set(account.id, account);
+    this.inboxErrors.delete(account.id);
+    this.records.update(account.id, { lastRefreshAt: this.deps.clock.now() });
+    this.refresher.markConsented(account.id);
+    this.track(account.id, this.inbox.backend(account.id).active);
+    this.deps.log.info('signed in', { account: account.username });
+    void this.countQuietly(account, 0);
+    return { kind: 'signed-in', account: this.accountStatus(account) };
+  }
+
+  async inboxCount(selector: string | undefined, maxAgeMs?: number): Promise<InboxCount> {
+    const account = this.resolve(selector);
+    try {
+      const count = await this.inbox.count(account, maxAgeMs);
+      this.inboxErrors.delete(account.id);
+      return count;
+    } catch (e) {
+      if (isAppError(e)) this.noteInboxError(account.id, e);
+      throw e;
+    }
+  }
+
+  /** Background counts (polling, after sign-in): failures are shown in status, not thrown. */
+  async countQuietly(account: Account, maxAgeMs: number): Promise<void> {
+    await this.inboxCount(account.id, maxAgeMs).catch((e: unknown) => this.deps.log.info('inbox count failed', { account: account.username, error: String(e) }));
+  }
+
+  /**
+   * While someone listens for events (the extension's badge), re-count each signed-in inbox
+   * every interval, so a change shows without the popup open. Nobody listening: no EWS traffic.
+   */
+  private async pollLoop(intervalMs: number): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      try {
+        await this.deps.clock.sleep(intervalMs, signal);
+      } catch {
+        return;
+      }
+      if (this.listeners.size === 0) continue;
+      const live = this.accountList().filter((a) => this.refresher.status(a.id)?.state.kind !== 'needs-consent');
+      await Promise.all(live.map((a) => this.countQuietly(a, intervalMs / 2)));
+    }
+  }
+
+  async tokensView(selector: string | undefined): Promise<TokensViewResult> {
+    const account = selector === undefined ? undefined : this.resolve(selector);
+    const raw = (await this.deps.store.readRaw()) ?? '{}';
+    const entries = viewTokenCache(raw, {
+      now: this.deps.clock.now(),
+      inactivityMs: RT_INACTIVITY_MS,
+      refreshTokenLastUsed: (id) => this.records.get(id).lastRefreshAt ?? undefined,
+      account: account?.id,
+    });
+    return { cachePath: this.deps.paths.cacheFile, entries };
+  }
+
+  async removeAccount(selector: string | undefined): Promise<{ removed: string[] }> {
+    const targets = selector === undefined ? this.accountList() : [this.resolve(selector)];
+    for (const a of targets) {
+      this.refresher.untrack(a.id);
+      await this.deps.msal.remove(a.id);
+      this.accounts.delete(a.id);
+      this.records.remove(a.id);
+      this.inboxErrors.delete(a.id);
+      this.deps.log.info('signed out', { account: a.username });
+    }
+    this.queueStatus();
+    return { removed: targets.map((a) => a.username) };
+  }
+
+  async tokenGet(selector: string | undefined, resource: Backend | undefined, forceRefresh: boolean): Promise<AcquiredToken & { account: string; resource: Backend }> {
+    const account = this.resolve(selector);
+    const r = resource ?? this.inbox.backend(account.id).active;
+    const token = await this.refresher.getToken(account.id, r, { forceRefresh });
+    return { ...token, account: account.username, resource: r };
+  }
+
+  private accountStatus(a: Account): AccountStatus {
+    const r = this.refresher.status(a.id);
+    const inboxError = this.inboxErrors.get(a.id) ?? null;
+    const lastError = [r?.lastError ?? null, inboxError].filter((e): e is ErrorInfo => e !== null).sort((x, y) => y.at - x.at)[0] ?? null;
+    return {
+      id: a.id,
+      username: a.username,
+      ...(a.name ? { name: a.name } : {}),
+      tenantId: a.tenantId,
+      state: r?.state ?? { kind: 'refreshing' },
+      accessTokens: r?.accessTokens ?? [],
+      lastRefreshAt: r?.lastRefreshAt ?? this.records.get(a.id).lastRefreshAt,
+      nextRefreshAt: r?.nextRefreshAt ?? null,
+      lastError,
+      refreshTokenLapsesAt: r?.refreshTokenLapsesAt ?? null,
+      backend: this.inbox.backend(a.id),
+      inbox: this.inbox.last(a.id),
+    };
+  }
+
+  private async loadAccounts(): Promise<void> {
+    for (const info of await this.deps.msal.accounts()) {
+      const account: Account = { id: info.homeAccountId, username: info.username, name: info.name, tenantId: info.tenantId };
+      this.accounts.set(account.id, account);
+      this.track(account.id, this.inbox.backend(account.id).active);
+    }
+  }
+
+  private track(accountId: string, backend: Backend): void {
+    this.refresher.track(accountId, [backend], { lastRefreshAt: this.records.get(accountId).lastRefreshAt });
+    this.queueStatus();
+  }
+
+  private onRefresh(accountId: string): void {
+    const lastRefreshAt = this.refresher.status(accountId)?.lastRefreshAt ?? null;
+    if (lastRefreshAt !== null && lastRefreshAt !== this.records.get(accountId).lastRefreshAt) this.records.update(accountId, { lastRefreshAt });
+    this.queueStatus();
+  }
+
+  private onCount(accountId: string, count: InboxCount): void {
+    this.inboxErrors.delete(accountId);
+    this.emit('inbox.changed', count);
+    this.queueStatus();
+  }
+
+  private noteInboxError(accountId: string, e: AppError): void {
+    this.inboxErrors.set(accountId, { ...e.data, message: e.message, at: this.deps.clock.now() });
+    this.queueStatus();
+  }
+
+  /** Coalesces the many changes of one tick into one status.changed. */
+  private queueStatus(): void {
+    if (this.statusQueued || this.listeners.size === 0) return;
+    this.statusQueued = true;
+    queueMicrotask(() => {
+      this.statusQueued = false;
+      this.emit('status.changed', this.status());
+    });
+  }
+
+  private emit(method: 'status.changed' | 'inbox.changed', params: unknown): void {
+    for (const l of this.listeners) l(method, params);
+  }
+}

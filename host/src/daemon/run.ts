@@ -1,0 +1,101 @@
+// `ews-daemon run`: one daemon per user. It takes the daemon lock (a second `run` says which pid
+// serves and exits 1), listens on the socket in a 0700 folder before loading MSAL (so clients
+// connect fast and wait for readiness), and on SIGTERM/SIGINT closes the socket, stops the
+// refresher and flushes the token cache before it returns.
+import fs from 'node:fs/promises';
+import type net from 'node:net';
+import { AppError } from '../../../shared/errors';
+import { EXTENSION_ID, FIREFOX_ADDON_ID, PRODUCT_VERSION } from '../../../shared/constants';
+import type { Config } from '../config/config';
+import type { Paths } from '../config/paths';
+import type { Clock, Log } from '../deps';
+import { ensurePrivateDir } from '../io/atomic-file';
+import { tryAcquireLock } from '../io/file-lock';
+import { createHttp } from '../io/http';
+import type { Handlers } from './server';
+import { listen } from './server';
+
+export interface RunOptions {
+  config: Config;
+  paths: Paths;
+  clock: Clock;
+  log: Log;
+  /** Resolves when the daemon should stop (the signal handlers in main). */
+  stopRequested: Promise<void>;
+  /** Called once the socket accepts connections (for `run --ready-fd`-style waiting and tests). */
+  onListening?: () => void;
+}
+
+export async function runDaemon(opts: RunOptions): Promise<void> {
+  const { paths, log, config } = opts;
+  await ensurePrivateDir(paths.stateDir);
+  await ensurePrivateDir(paths.runtimeDir);
+  const lock = await tryAcquireLock(`${paths.runtimeDir}/daemon.lock`);
+  if ('heldBy' in lock) {
+    throw new AppError('already_running', `ews-daemon is already running (pid ${lock.heldBy}) on ${paths.socketPath}.`, {
+      advice: 'Use it (`ews-daemon status`), or stop it first: `kill ' + lock.heldBy + '`.',
+      retryable: false,
+    });
+  }
+  let server: net.Server | null = null;
+  try {
+    if (process.platform !== 'win32') await fs.rm(paths.socketPath, { force: true }); // stale: we hold the lock
+    let resolveReady!: (h: Handlers) => void;
+    const ready = new Promise<Handlers>((r) => (resolveReady = r));
+    const subscriptions = new Map<number, () => void>();
+    server = await listen(paths.socketPath, {
+      log: log.child({ component: 'server' }),
+      handlers: deferredHandlers(ready),
+      isAllowedOrigin: (origin) => allowedOrigins(config).has(origin),
+      onClose: (conn) => {
+        subscriptions.get(conn.id)?.();
+        subscriptions.delete(conn.id);
+      },
+    });
+    if (process.platform !== 'win32') await fs.chmod(paths.socketPath, 0o600);
+    await fs.writeFile(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+    log.info('listening', { socket: paths.socketPath, pid: process.pid });
+    opts.onListening?.();
+    await serveUntilStopped(opts, subscriptions, resolveReady);
+  } finally {
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await fs.rm(paths.pidFile, { force: true });
+    await lock.release();
+    log.info('stopped');
+  }
+}
+
+async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, () => void>, resolveReady: (h: Handlers) => void): Promise<void> {
+  // Loaded after the socket listens: MSAL is the slow part of start-up.
+  const [{ DaemonCore }, { makeHandlers }, { MsalClient }, { TokenStore }] = await Promise.all([
+    import('./core'),
+    import('./handlers'),
+    import('../auth/msal-client'),
+    import('../auth/token-store'),
+  ]);
+  const { config, paths, clock, log } = opts;
+  const http = createHttp({ userAgent: `ews-daemon/${PRODUCT_VERSION}` });
+  const store = new TokenStore({ file: paths.cacheFile, log: log.child({ component: 'token-store' }) });
+  const msal = new MsalClient({ config, http, log, cachePlugin: store });
+  const core = new DaemonCore({ config, paths, clock, http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now() });
+  await core.start();
+  resolveReady(makeHandlers(core, subscriptions));
+  log.info('ready', { accounts: core.accountList().length });
+  await opts.stopRequested;
+  log.info('stopping');
+  await core.stop();
+  await http.close();
+}
+
+/** Handlers that wait until the daemon is ready: clients may connect while MSAL still loads. */
+function deferredHandlers(ready: Promise<Handlers>): Handlers {
+  const names = ['status', 'consent.begin', 'consent.complete', 'consent.cancel', 'inbox.count', 'tokens.view', 'account.remove', 'token.get', 'events.subscribe'] as const;
+  return Object.fromEntries(names.map((name) => [name, async (params: unknown, conn: Parameters<Handlers['status']>[1]) => (await ready)[name](params, conn)])) as Handlers;
+}
+
+/** The project's own extension (Chromium and Firefox) and the ids the config allows. */
+export function allowedOrigins(config: Config): Set<string> {
+  const origins = new Set([`chrome-extension://${EXTENSION_ID}/`, FIREFOX_ADDON_ID]);
+  for (const id of config.extensionIds) origins.add(/^[a-p]{32}$/.test(id) ? `chrome-extension://${id}/` : id);
+  return origins;
+}

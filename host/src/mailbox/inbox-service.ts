@@ -1,0 +1,161 @@
+// The Inbox count for an account, with the policies around the backends: concurrent callers
+// share one request, a count younger than the caller's maxAgeMs comes from memory, a 401 gets
+// one forced token refresh and one retry, a server's back-off is honoured without asking again,
+// and in auto mode an EWS that Exchange turned off hands over to Graph, remembered across
+// restarts and re-checked daily.
+import { randomUUID } from 'node:crypto';
+import { AppError, isAppError } from '../../../shared/errors';
+import type { Backend, BackendStatus, InboxCount } from '../../../shared/protocol';
+import type { Config } from '../config/config';
+import type { Clock, Http, Log } from '../deps';
+import type { AccountRecords } from '../daemon/account-records';
+import type { AcquiredToken } from '../daemon/refresher';
+import { fetchInboxViaEws } from './ews-client';
+import { fetchInboxViaGraph } from './graph-client';
+
+/** Counts younger than this are served from memory when the caller doesn't say (30 s). */
+export const DEFAULT_MAX_AGE_MS = 30_000;
+/** After EWS was found turned off, try it again once a day: an admin may allow the app. */
+export const EWS_RECHECK_MS = 24 * 60 * 60_000;
+/** A busy server that gave no delay is left alone this long (EWS' own back-offs run to minutes). */
+export const DEFAULT_BUSY_MS = 60_000;
+/** EWS is off for good in Exchange Online from this date (REFERENCE.md). */
+export const EWS_RETIREMENT = '2027-04-01';
+
+export interface MailboxAccount {
+  id: string;
+  username: string;
+}
+
+export interface InboxServiceDeps {
+  clock: Clock;
+  log: Log;
+  http: Http;
+  config: Config;
+  tokens: { getToken(accountId: string, resource: Backend, opts?: { forceRefresh?: boolean }): Promise<AcquiredToken> };
+  records: AccountRecords;
+  /** A fresh count was fetched. */
+  onCount(accountId: string, count: InboxCount): void;
+  /** The backend that answers for this account changed. */
+  onBackendChange(accountId: string, backend: Backend): void;
+}
+
+type Counts = { total: number; unread: number };
+
+export class InboxService {
+  private readonly inflight = new Map<string, Promise<InboxCount>>();
+  private readonly busyUntil = new Map<string, number>();
+
+  constructor(private readonly deps: InboxServiceDeps) {}
+
+  last(accountId: string): InboxCount | null {
+    return this.deps.records.get(accountId).inbox;
+  }
+
+  count(account: MailboxAccount, maxAgeMs = DEFAULT_MAX_AGE_MS): Promise<InboxCount> {
+    const cached = this.last(account.id);
+    if (cached && this.deps.clock.now() - cached.fetchedAt <= maxAgeMs) return Promise.resolve(cached);
+    let pending = this.inflight.get(account.id);
+    if (!pending) {
+      pending = this.fetch(account).finally(() => this.inflight.delete(account.id));
+      this.inflight.set(account.id, pending);
+    }
+    return pending;
+  }
+
+  /** The backend that answers now for this account, and why, in words for status lines. */
+  backend(accountId: string): BackendStatus {
+    const configured = this.deps.config.backend;
+    const r = this.deps.records.get(accountId);
+    const active = this.choose(accountId);
+    return { configured, active, reason: backendReason(configured, active, r.ewsDisabledAt, r.ewsRecheckAt), ewsDisabledAt: r.ewsDisabledAt, ewsRecheckAt: r.ewsRecheckAt };
+  }
+
+  private choose(accountId: string): Backend {
+    const configured = this.deps.config.backend;
+    if (configured !== 'auto') return configured;
+    const { ewsDisabledAt, ewsRecheckAt } = this.deps.records.get(accountId);
+    return ewsDisabledAt !== null && (ewsRecheckAt ?? 0) > this.deps.clock.now() ? 'graph' : 'ews';
+  }
+
+  private async fetch(account: MailboxAccount): Promise<InboxCount> {
+    const now = this.deps.clock.now();
+    const busy = this.busyUntil.get(account.id) ?? 0;
+    if (busy > now) return this.whileBusy(account.id, busy - now);
+    let backend = this.choose(account.id);
+    let counts: Counts;
+    try {
+      counts = await this.via(backend, account);
+    } catch (e) {
+      if (!(isAppError(e) && e.code === 'ews_disabled' && backend === 'ews' && this.deps.config.backend === 'auto')) throw this.noteBusy(account.id, e);
+      this.markEwsDisabled(account.id);
+      backend = 'graph';
+      counts = await this.via(backend, account).catch((e2: unknown) => Promise.reject(this.noteBusy(account.id, e2)));
+    }
+    if (backend === 'ews' && this.deps.records.get(account.id).ewsDisabledAt !== null) this.markEwsEnabled(account.id);
+    const count: InboxCount = { account: account.username, total: counts.total, unread: counts.unread, fetchedAt: this.deps.clock.now(), backend };
+    this.deps.records.update(account.id, { inbox: count });
+    this.deps.onCount(account.id, count);
+    return count;
+  }
+
+  /** One call through a backend, with one forced token refresh and one retry on a 401. */
+  private async via(backend: Backend, account: MailboxAccount): Promise<Counts> {
+    const call = async (forceRefresh: boolean) => {
+      const token = await this.deps.tokens.getToken(account.id, backend, { forceRefresh });
+      const clientRequestId = randomUUID();
+      const deps = { http: this.deps.http, log: this.deps.log };
+      return backend === 'ews'
+        ? fetchInboxViaEws(deps, { ewsUrl: this.deps.config.ewsUrl, accessToken: token.accessToken, anchorMailbox: account.username, clientRequestId })
+        : fetchInboxViaGraph(deps, { graphUrl: this.deps.config.graphUrl, accessToken: token.accessToken, clientRequestId });
+    };
+    try {
+      return await call(false);
+    } catch (e) {
+      if (!(isAppError(e) && e.code === 'mailbox_unauthorized')) throw e;
+      this.deps.log.info('mailbox refused the token; refreshing once and retrying', { backend, account: account.username });
+      return call(true);
+    }
+  }
+
+  /** Remembers a server's back-off so that nobody asks again before it ends. */
+  private noteBusy(accountId: string, e: unknown): unknown {
+    if (isAppError(e) && e.code === 'throttled') {
+      this.busyUntil.set(accountId, this.deps.clock.now() + (e.data.retryAfterMs ?? DEFAULT_BUSY_MS));
+    }
+    return e;
+  }
+
+  /** During a back-off: the last count if there is one (its fetchedAt shows its age), else the wait. */
+  private whileBusy(accountId: string, waitMs: number): InboxCount {
+    const cached = this.last(accountId);
+    if (cached) return cached;
+    throw new AppError('throttled', `The mailbox server asked to wait ${Math.ceil(waitMs / 1000)} s before the next request.`, {
+      advice: 'The count will be fetched when the server’s back-off ends; nothing to do.',
+      retryable: true,
+      retryAfterMs: waitMs,
+    });
+  }
+
+  private markEwsDisabled(accountId: string): void {
+    const now = this.deps.clock.now();
+    this.deps.log.warn('EWS is turned off for this tenant or app; switching to Microsoft Graph', { accountId });
+    this.deps.records.update(accountId, { ewsDisabledAt: now, ewsRecheckAt: now + EWS_RECHECK_MS });
+    this.deps.onBackendChange(accountId, 'graph');
+  }
+
+  private markEwsEnabled(accountId: string): void {
+    this.deps.log.info('EWS answers again; switching back from Microsoft Graph', { accountId });
+    this.deps.records.update(accountId, { ewsDisabledAt: null, ewsRecheckAt: null });
+    this.deps.onBackendChange(accountId, 'ews');
+  }
+}
+
+export function backendReason(configured: Config['backend'], active: Backend, ewsDisabledAt: number | null, ewsRecheckAt: number | null): string {
+  if (configured === 'ews') return 'EWS, as configured (backend "ews"); Microsoft Graph is not used.';
+  if (configured === 'graph') return 'Microsoft Graph, as configured (backend "graph"); EWS is not used.';
+  if (active === 'ews') return ewsDisabledAt === null ? 'EWS answers; Microsoft Graph stands by (backend "auto").' : 'EWS is being tried again after it was turned off (backend "auto").';
+  const since = ewsDisabledAt === null ? '' : ` (found ${new Date(ewsDisabledAt).toISOString().slice(0, 10)})`;
+  const recheck = ewsRecheckAt === null ? '' : `; EWS is tried again after ${new Date(ewsRecheckAt).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `EWS is turned off for this tenant${since}: an administrator can allow this app in EWSAllowedAppIDs until ${EWS_RETIREMENT}; using Microsoft Graph${recheck}.`;
+}

@@ -1,0 +1,125 @@
+// The whole product for integration tests: the emulator (Entra ID + EWS + Graph over HTTPS), a
+// private EWS_DAEMON_HOME with a config pointing at it, and the real CLI and daemon run as
+// processes through host/bin/ews-daemon, exactly as a user runs them.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index';
+import { createHttp } from '../../host/src/io/http';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const LAUNCHER = path.join(REPO, 'host', 'bin', 'ews-daemon');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Stack {
+  emulator: Emulator;
+  home: string;
+  env: Record<string, string>;
+  configFile: string;
+  /** Runs `ews-daemon ARGS` with the stack's environment. */
+  cli(args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<CliResult>;
+  /** Runs the CLI with --json and parses stdout; throws with stderr when it exits non-zero. */
+  json<T = unknown>(args: string[]): Promise<T>;
+  /** Signs alice (or user) in through consent begin / the emulator / consent complete. */
+  signIn(user?: string): Promise<void>;
+  /** The Reply URL the emulator redirects a sign-in to (consent mode 'auto'). */
+  followAuthUrl(authUrl: string): Promise<string>;
+  writeConfig(extra: Record<string, unknown>): Promise<void>;
+  daemonPid(): Promise<number | null>;
+  stopDaemon(signal?: NodeJS.Signals): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startStack(opts: { emulator?: EmulatorOptions; config?: Record<string, unknown> } = {}): Promise<Stack> {
+  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'ewsd-'));
+  await fs.chmod(home, 0o700);
+  const emulator = await startEmulator({ consentMode: 'auto', ...opts.emulator });
+  const configFile = path.join(home, 'config.json');
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    EWS_DAEMON_HOME: home,
+    NODE_EXTRA_CA_CERTS: emulator.caPath,
+    EWS_DAEMON_LAUNCHER: LAUNCHER,
+  };
+  delete env.EWS_DAEMON_CONFIG;
+  const http = createHttp({ userAgent: 'ews-daemon-tests', extraCaPem: emulator.caPem });
+
+  const writeConfig = async (extra: Record<string, unknown>) => {
+    const base = { clientId: emulator.clientId, authority: emulator.authority, clientSecret: emulator.clientSecret, redirectUri: emulator.redirectUris[0], ewsUrl: emulator.ewsUrl, graphUrl: emulator.graphUrl };
+    await fs.writeFile(configFile, JSON.stringify({ ...base, ...extra }, null, 2), { mode: 0o600 });
+  };
+  await writeConfig(opts.config ?? {});
+
+  const cli: Stack['cli'] = (args, o = {}) =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [LAUNCHER, ...args], { env: { ...env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(o.input ?? '');
+    });
+
+  const json = async <T>(args: string[]): Promise<T> => {
+    const r = await cli([...args, '--json']);
+    if (r.code !== 0) throw new Error(`ews-daemon ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+    return JSON.parse(r.stdout) as T;
+  };
+
+  const followAuthUrl = async (authUrl: string) => {
+    const res = await http.request({ method: 'GET', url: authUrl });
+    const location = res.headers.location;
+    if (res.status !== 302 || !location) throw new Error(`the emulator answered ${res.status} without a redirect: ${res.body.slice(0, 300)}`);
+    return location;
+  };
+
+  const signIn = async (user = 'alice@contoso.example') => {
+    const begun = await json<{ authUrl: string }>(['consent', 'begin', '--login-hint', user]);
+    const reply = await followAuthUrl(begun.authUrl);
+    await json(['consent', 'complete', reply]);
+  };
+
+  const daemonPid = async () => {
+    const text = await fs.readFile(path.join(home, 'daemon.pid'), 'utf8').catch(() => null);
+    return text ? Number(text.trim()) : null;
+  };
+
+  const stopDaemon = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    const pid = await daemonPid();
+    if (!pid) return;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return;
+    }
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+
+  return {
+    emulator, home, env, configFile, cli, json, signIn, followAuthUrl, writeConfig, daemonPid, stopDaemon,
+    async close() {
+      await stopDaemon();
+      await emulator.stop();
+      await http.close();
+      await fs.rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
