@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { AccountStatus } from '../../../shared/protocol';
+import { formatAccount, formatInboxLine, formatSpan } from './format';
+
+const now = Date.UTC(2026, 10, 24, 9, 0, 0);
+const account: AccountStatus = {
+  id: 'uid.utid', username: 'alice@contoso.com', tenantId: 'utid', state: { kind: 'signed-in' },
+  accessTokens: [{ resource: 'ews', scopes: ['x'], expiresOn: now + 52 * 60_000 }],
+  lastRefreshAt: now - 9 * 60_000, nextRefreshAt: now + 41 * 60_000, lastError: null, refreshTokenLapsesAt: now + 90 * 86400_000,
+  backend: { configured: 'auto', active: 'ews', reason: 'EWS answers; Microsoft Graph stands by (backend "auto").', ewsDisabledAt: null, ewsRecheckAt: null },
+  inbox: { account: 'alice@contoso.com', total: 4817, unread: 23, fetchedAt: now - 2000, backend: 'ews' },
+};
+
+describe('human output', () => {
+  it('reads the inbox at a glance', () => {
+    expect(formatInboxLine(account.inbox!, now, account)).toBe('alice@contoso.com  Inbox 4,817 items (23 unread) via EWS, fetched 2 s ago; token renews in 41 min');
+  });
+
+  it('gives spans at the precision a person needs', () => {
+    expect([formatSpan(2000), formatSpan(41 * 60_000), formatSpan(185 * 60_000), formatSpan(12 * 86400_000)]).toEqual(['2 s', '41 min', '3 h 5 min', '12 days']);
+  });
+
+  it('says in one line which backend serves and why', () => {
+    expect(formatAccount(account, now)[1]).toBe('  backend: EWS. EWS answers; Microsoft Graph stands by (backend "auto").');
+  });
+
+  it('shows the advice of an account that needs sign-in', () => {
+    const error = { code: 'needs_consent' as const, message: 'The refresh token has expired.', advice: 'Sign in again.', retryable: false, aadsts: 700082, at: now };
+    const lines = formatAccount({ ...account, state: { kind: 'needs-consent', error } }, now).join('\n');
+    expect(lines).toMatch(/NEEDS SIGN-IN/);
+    expect(lines).toMatch(/\(AADSTS700082\)\n\s+Sign in again\./);
+  });
+});
