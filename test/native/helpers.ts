@@ -1,0 +1,181 @@
+// Test helpers for the native host: the relay built into a temp folder and run as a browser
+// would run it (a child process on real pipes), and a small fake daemon on a real Unix socket.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { encodeFrame, FrameDecoder, MAX_TO_BROWSER } from '../../shared/framing';
+import { errorResponse, type RpcResponse } from '../../shared/jsonrpc';
+import { AppError } from '../../shared/errors';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+
+/** Bundles host/src/native/main.ts as the real build does, into a fresh temp folder. */
+export async function buildRelay(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ews-relay-build-'));
+  const outfile = path.join(dir, 'native-host.mjs');
+  await build({ entryPoints: [path.join(REPO, 'host/src/native/main.ts')], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', minify: true, logLevel: 'silent' });
+  return outfile;
+}
+
+export async function tempHome(prefix = 'ews-native-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+type Json = Record<string, unknown>;
+
+/** A daemon stand-in: answers the hello, echoes requests and can misbehave on request. */
+export class FakeDaemon {
+  readonly hellos: string[] = [];
+  readonly received: unknown[] = [];
+  refuse = new Set<string>();
+  helloDelayMs = 0;
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(readonly socketPath: string) {}
+
+  async start(): Promise<void> {
+    this.server = net.createServer((s) => this.serve(s));
+    await new Promise<void>((resolve) => this.server!.listen(this.socketPath, resolve));
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private serve(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const decoder = new FrameDecoder();
+    let first = true;
+    socket.on('data', (chunk) => {
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind === 'too-large') return void socket.destroy();
+        if (frame.kind === 'bad-json') {
+          socket.write(encodeFrame(errorResponse(null, new AppError('parse_error', 'bad json', { advice: 'x', retryable: false }))));
+          continue;
+        }
+        if (first) {
+          first = false;
+          this.hello(socket, frame.value as Json);
+          continue;
+        }
+        this.received.push(frame.value);
+        this.answer(socket, frame.value as Json);
+      }
+    });
+  }
+
+  private hello(socket: net.Socket, msg: Json): void {
+    const origin = String((msg.params as Json | undefined)?.origin);
+    this.hellos.push(origin);
+    const send = () => {
+      if (this.refuse.has(origin)) {
+        socket.write(encodeFrame(errorResponse(msg.id as number, new AppError('origin_forbidden', `${origin} not allowed`, { advice: 'add it', retryable: false }))));
+        socket.end();
+      } else {
+        socket.write(encodeFrame({ jsonrpc: '2.0', id: msg.id, result: { accepted: true } }));
+      }
+    };
+    if (this.helloDelayMs > 0) setTimeout(send, this.helloDelayMs);
+    else send();
+  }
+
+  private answer(socket: net.Socket, msg: Json): void {
+    if (typeof msg !== 'object' || msg === null || typeof msg.method !== 'string') {
+      socket.write(encodeFrame(errorResponse(null, new AppError('invalid_request', 'not a request', { advice: 'x', retryable: false }))));
+      return;
+    }
+    const params = (msg.params ?? {}) as Json;
+    if (msg.method === 'close') return void socket.destroy();
+    if (msg.method === 'half-then-close') {
+      const frame = encodeFrame({ jsonrpc: '2.0', id: msg.id, result: { cut: 'short'.repeat(100) } });
+      socket.write(frame.subarray(0, 200), () => setTimeout(() => socket.destroy(), 50));
+      return;
+    }
+    if (msg.method === 'big') {
+      socket.write(encodeFrame({ jsonrpc: '2.0', id: msg.id, result: { blob: 'x'.repeat(Number(params.bytes)) } }));
+      return;
+    }
+    if (msg.method === 'notify-big') {
+      socket.write(encodeFrame({ jsonrpc: '2.0', method: 'status.changed', params: { blob: 'y'.repeat(Number(params.bytes)) } }));
+      return;
+    }
+    socket.write(encodeFrame({ jsonrpc: '2.0', id: msg.id ?? null, result: { echo: params } }));
+  }
+}
+
+/** The relay as a browser runs it: a child process spoken to through its stdio pipes. */
+export class RelayProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly frames: RpcResponse[] = [];
+  /** Every problem with what came out on stdout: anything that is not a well-formed frame. */
+  readonly stdoutProblems: string[] = [];
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  private readonly decoder = new FrameDecoder(MAX_TO_BROWSER);
+  private waiters: (() => void)[] = [];
+
+  constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdin.on('error', () => undefined); // EPIPE once the relay has gone
+    this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
+  }
+
+  static start(bundle: string, args: string[], env: NodeJS.ProcessEnv): RelayProcess {
+    return new RelayProcess(process.execPath, [bundle, ...args], env);
+  }
+
+  send(message: unknown): void {
+    this.child.stdin.write(encodeFrame(message));
+  }
+
+  write(bytes: Uint8Array): void {
+    this.child.stdin.write(bytes);
+  }
+
+  /** Waits until `count` frames have arrived in all (or fails after timeoutMs). */
+  async waitFrames(count: number, timeoutMs = 5000): Promise<RpcResponse[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length < count) {
+      if (Date.now() > deadline) throw new Error(`expected ${count} frames, got ${this.frames.length}; stderr: ${this.stderr}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+    return this.frames;
+  }
+
+  /** Bytes left on stdout that do not make a whole frame. */
+  get trailingBytes(): number {
+    return this.decoder.pending;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+
+  private onStdout(chunk: Buffer): void {
+    for (const frame of this.decoder.push(chunk)) {
+      if (frame.kind === 'too-large') this.stdoutProblems.push(`a frame of ${frame.length} bytes (over 1 MiB)`);
+      else if (frame.kind === 'bad-json') this.stdoutProblems.push(`not JSON: ${frame.reason}`);
+      else if ((frame.value as Json).jsonrpc !== '2.0') this.stdoutProblems.push(`not JSON-RPC: ${JSON.stringify(frame.value).slice(0, 100)}`);
+      else this.frames.push(frame.value as RpcResponse);
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+export function errorCode(frame: RpcResponse | undefined): string | undefined {
+  return frame && 'error' in frame ? frame.error.data.code : undefined;
+}
