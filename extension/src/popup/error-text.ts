@@ -1,0 +1,41 @@
+// Words for every error code, as a person reads them in the popup. A Record over ErrorCode: a
+// code added to shared/errors.ts without words here fails to compile. The advice itself comes
+// from the daemon, with the error.
+import type { ErrorCode } from '../../../shared/errors';
+
+export const ERROR_TEXT: Record<ErrorCode, { title: string }> = {
+  parse_error: { title: 'The companion received a garbled message' },
+  invalid_request: { title: 'The companion received a malformed request' },
+  method_not_found: { title: 'The companion does not know this request' },
+  invalid_params: { title: 'The companion refused the request’s parameters' },
+  internal: { title: 'Something went wrong inside ews-daemon' },
+  frame_too_large: { title: 'A message was too large to pass' },
+  response_too_large: { title: 'The answer was too large for the browser' },
+  origin_forbidden: { title: 'The companion does not accept this extension' },
+  method_forbidden: { title: 'The browser may not make this request' },
+  daemon_unreachable: { title: 'The daemon is not reachable' },
+  already_running: { title: 'The daemon is already running' },
+  companion_missing: { title: 'The companion app is not installed' },
+  timeout: { title: 'The companion did not answer in time' },
+  config_invalid: { title: 'The daemon’s configuration has a mistake' },
+  no_account: { title: 'Nobody is signed in' },
+  needs_consent: { title: 'Sign-in needed' },
+  consent_denied: { title: 'Sign-in was declined' },
+  consent_expired: { title: 'The sign-in expired' },
+  redirect_invalid: { title: 'The sign-in came back with an unexpected address' },
+  user_not_assigned: { title: 'Your account is not assigned to this app' },
+  admin_consent_required: { title: 'An administrator must approve this app' },
+  mfa_required: { title: 'Multi-factor sign-in is required' },
+  conditional_access: { title: 'Blocked by your organisation’s access policy' },
+  app_misconfigured: { title: 'The app registration is misconfigured' },
+  credential_invalid: { title: 'The app’s secret or certificate was refused' },
+  code_invalid: { title: 'The sign-in code was refused' },
+  pkce_mismatch: { title: 'The sign-in could not be verified (a bug)' },
+  transient: { title: 'A temporary network or server problem' },
+  throttled: { title: 'The server asked to slow down' },
+  ews_disabled: { title: 'EWS is turned off for your organisation' },
+  mailbox_unauthorized: { title: 'The mailbox refused the access token' },
+  mailbox_error: { title: 'The mailbox answered with an error' },
+  malformed_response: { title: 'The server’s answer could not be read' },
+  scope_missing: { title: 'The sign-in lacks a needed permission' },
+};

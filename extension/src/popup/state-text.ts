@@ -1,0 +1,39 @@
+// An account's grant state and backend in words, for the popup. Pure: `now` is passed in.
+import type { AccountStatus, GrantState } from '../../../shared/protocol';
+import { formatRelative } from '../lib/format';
+import { ERROR_TEXT } from './error-text';
+
+export type Tone = 'ok' | 'busy' | 'warn' | 'error';
+
+export interface StateWords {
+  text: string;
+  tone: Tone;
+}
+
+const STATE_WORDS: { [K in GrantState['kind']]: (s: Extract<GrantState, { kind: K }>, now: number) => StateWords } = {
+  'signed-in': () => ({ text: 'Signed in', tone: 'ok' }),
+  refreshing: () => ({ text: 'Signed in, refreshing tokens…', tone: 'busy' }),
+  retrying: (s, now) => ({
+    text: `Signed in; refresh failed (${ERROR_TEXT[s.error.code].title.toLowerCase()}), retrying ${formatRelative(s.nextAttemptAt, now)} (attempt ${s.attempt})`,
+    tone: 'warn',
+  }),
+  'needs-consent': (s) => ({
+    text: s.error.code === 'needs_consent' ? 'Sign-in needed' : `Sign-in needed: ${ERROR_TEXT[s.error.code].title.toLowerCase()}`,
+    tone: 'error',
+  }),
+};
+
+export function stateWords(state: GrantState, now: number): StateWords {
+  return (STATE_WORDS[state.kind] as (s: GrantState, now: number) => StateWords)(state, now);
+}
+
+const BACKEND_NAMES = { ews: 'EWS', graph: 'Microsoft Graph' } as const;
+
+export function backendName(b: keyof typeof BACKEND_NAMES): string {
+  return BACKEND_NAMES[b];
+}
+
+/** "fetched 12 s ago via EWS". */
+export function fetchedWords(inbox: NonNullable<AccountStatus['inbox']>, now: number): string {
+  return `fetched ${formatRelative(inbox.fetchedAt, now)} via ${backendName(inbox.backend)}`;
+}
