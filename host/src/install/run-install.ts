@@ -1,0 +1,160 @@
+// `ews-daemon install` and `uninstall` as the CLI calls them: options checked and turned into a
+// plan, the plan applied, and the lines to print (or the JSON result) with an exit code
+// (0 done, 1 something failed, 2 bad options). The CLI only parses argv and prints.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { isAppError } from '../../../shared/errors';
+import type { Paths } from '../config/paths';
+import { launcherPath } from '../daemon-client/connect';
+import { applyPlan, nodeInstallFs, type Action, type InstallFs, type RunCommand } from './apply';
+import { BROWSER_NAMES, browserConfigDir, isBrowserName, type BrowserName, type BrowserSelection, type InstallPlatform } from './browsers';
+import { sortExtensionIds } from './extension-ids';
+import { planInstall, planUninstall, type Plan } from './plan';
+import { loadTemplates } from './templates';
+
+/** The command's flags, as the CLI parsed them. */
+export interface InstallFlags {
+  /** Browser names, `all` or `found` (repeatable, or comma-separated). */
+  browser?: string | string[];
+  userDataDir?: string;
+  extensionId?: string | string[];
+  service?: boolean;
+}
+
+export interface InstallContext {
+  platform: NodeJS.Platform;
+  homedir: string;
+  env: Record<string, string | undefined>;
+  uid?: number;
+  /** Absolute: browsers and services do not see the user's PATH. */
+  nodePath: string;
+  repoRoot: string;
+  stateDir: string;
+  /** The config's extensionIds, when a config could be read. */
+  configExtensionIds?: string[];
+  fs: InstallFs;
+  run: RunCommand;
+  /** Synchronous existence check, to find installed browsers. */
+  exists(p: string): boolean;
+}
+
+export interface InstallResult {
+  ok: boolean;
+  platform: InstallPlatform;
+  browsers: BrowserName[];
+  actions: Action[];
+  notes: string[];
+}
+
+export interface CommandOutcome {
+  exitCode: 0 | 1 | 2;
+  /** What to print, one line each (without --json). */
+  lines: string[];
+  /** What to print with --json. */
+  result: InstallResult | { ok: false; error: string };
+}
+
+/** The real context: this node, this checkout, the real file system and commands. */
+export function realInstallContext(args: { env: Record<string, string | undefined>; paths: Paths; configExtensionIds?: string[] }): InstallContext {
+  return {
+    platform: process.platform,
+    homedir: os.homedir(),
+    env: args.env,
+    uid: process.getuid?.(),
+    nodePath: process.execPath,
+    repoRoot: path.resolve(launcherPath({}), '..', '..', '..'),
+    stateDir: args.paths.stateDir,
+    configExtensionIds: args.configExtensionIds,
+    fs: nodeInstallFs,
+    run: runCommand,
+    exists: existsSync,
+  };
+}
+
+const runCommand: RunCommand = (cmd, args) =>
+  new Promise((resolve) => {
+    execFile(cmd, args, { windowsHide: true, timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
+      resolve({ code, stdout: String(stdout), stderr: error && !stderr ? error.message : String(stderr) });
+    });
+  });
+
+function toPlatform(p: NodeJS.Platform): InstallPlatform {
+  return p === 'darwin' || p === 'win32' ? p : 'linux';
+}
+
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean));
+
+/** --browser values as a selection, or the first unknown name. */
+export function parseBrowsers(values: string[], fallback: 'all' | 'found'): { selection: BrowserSelection } | { unknown: string } {
+  if (values.length === 0) return { selection: fallback };
+  if (values.includes('all')) return { selection: 'all' };
+  if (values.includes('found')) return { selection: 'found' };
+  const unknown = values.find((v) => !isBrowserName(v));
+  if (unknown !== undefined) return { unknown };
+  return { selection: values as BrowserName[] };
+}
+
+function usage(command: string, message: string): CommandOutcome {
+  return { exitCode: 2, lines: [`ews-daemon ${command}: ${message}`], result: { ok: false, error: message } };
+}
+
+function unknownBrowser(command: string, name: string): CommandOutcome {
+  return usage(command, `unknown browser ${JSON.stringify(name)}; expected ${BROWSER_NAMES.join(', ')}, all or found`);
+}
+
+export async function runInstall(flags: InstallFlags, ctx: InstallContext): Promise<CommandOutcome> {
+  const parsed = parseBrowsers(list(flags.browser), 'found');
+  if ('unknown' in parsed) return unknownBrowser('install', parsed.unknown);
+  const browsers = parsed.selection;
+  const given = list(flags.extensionId);
+  const rejected = sortExtensionIds(given).rejected;
+  if (rejected.length > 0) return usage('install', `--extension-id ${rejected[0]} is neither a Chromium extension id (32 letters a-p) nor a Firefox add-on id (name@domain or {uuid})`);
+  const where = { platform: toPlatform(ctx.platform), homedir: ctx.homedir, env: ctx.env };
+  const common = { ...where, browsers, userDataDir: flags.userDataDir, service: flags.service === true, stateDir: ctx.stateDir, uid: ctx.uid, exists: ctx.exists };
+  try {
+    const templates = await loadTemplates(ctx.repoRoot, (p) => fs.readFile(p, 'utf8'));
+    const plan = planInstall({ ...common, extensionIds: [...given, ...(ctx.configExtensionIds ?? [])], nodePath: ctx.nodePath, repoRoot: ctx.repoRoot, templates });
+    if (plan.browsers.length === 0 && !flags.userDataDir) {
+      const looked = (['chrome', 'chromium', 'firefox'] as const).map((b) => browserConfigDir(b, where)).join(', ');
+      if (!flags.service) return { exitCode: 1, lines: [`ews-daemon install: no browser found (looked in ${looked}, …); name one with --browser chrome, or --browser all.`], result: { ok: false, error: 'no browser found' } };
+    }
+    return await execute(plan, ctx, 'install');
+  } catch (e) {
+    if (isAppError(e)) return { exitCode: 1, lines: [`ews-daemon install: ${e.message} ${e.data.advice}`], result: { ok: false, error: e.message } };
+    throw e;
+  }
+}
+
+export async function runUninstall(flags: InstallFlags, ctx: InstallContext): Promise<CommandOutcome> {
+  const named = list(flags.browser);
+  const parsed = parseBrowsers(named, 'all');
+  if ('unknown' in parsed) return unknownBrowser('uninstall', parsed.unknown);
+  const browsers = parsed.selection;
+  const everything = named.length === 0 && !flags.userDataDir;
+  const plan = planUninstall({
+    platform: toPlatform(ctx.platform),
+    homedir: ctx.homedir,
+    env: ctx.env,
+    browsers: flags.userDataDir && named.length === 0 ? [] : browsers,
+    userDataDir: flags.userDataDir,
+    service: flags.service === true || everything,
+    stateDir: ctx.stateDir,
+    uid: ctx.uid,
+    exists: ctx.exists,
+    removeWrapper: everything || browsers === 'all',
+  });
+  return execute(plan, ctx, 'uninstall');
+}
+
+async function execute(plan: Plan, ctx: InstallContext, command: string): Promise<CommandOutcome> {
+  const lines: string[] = [];
+  const report = await applyPlan(plan, { fs: ctx.fs, run: ctx.run, log: (line) => lines.push(line) });
+  for (const note of plan.notes) lines.push(`note: ${note}`);
+  if (!report.ok) lines.push(`ews-daemon ${command}: some steps failed (above); \`ews-daemon doctor\` checks the result.`);
+  const result: InstallResult = { ok: report.ok, platform: plan.platform, browsers: plan.browsers, actions: report.actions, notes: plan.notes };
+  return { exitCode: report.ok ? 0 : 1, lines, result };
+}
