@@ -40,7 +40,13 @@ export function manifestFor(target: Target) {
     version: PRODUCT_VERSION,
     ...(target === 'chrome' ? { key: EXTENSION_PUBLIC_KEY, minimum_chrome_version: '120' } : {}),
     ...(target === 'firefox'
-      ? { browser_specific_settings: { gecko: { id: FIREFOX_ADDON_ID, strict_min_version: '128.0' } } }
+      ? {
+          browser_specific_settings: {
+            // 128: MV3 host permissions granted at install, storage.session, DNR session-rule limits.
+            // Nothing leaves the machine: the extension talks only to the local companion.
+            gecko: { id: FIREFOX_ADDON_ID, strict_min_version: '128.0', data_collection_permissions: { required: ['none' as const] } },
+          },
+        }
       : {}),
     icons: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png', 48: 'icons/icon-48.png', 128: 'icons/icon-128.png' },
     action: { default_popup: 'src/popup/index.html', default_title: 'ews-daemon', default_icon: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png' } },
