@@ -1,0 +1,293 @@
+// Loads config.json: reads it, checks every key (check-config.ts), reads the credential files
+// it names, and refuses secrets that other users can read. Guarantees: every problem is
+// reported at once, one per line, naming the file, the key, what was found and what is
+// expected; no secret value (client secret, private key) ever appears in an error.
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from '../../../shared/errors';
+import { checkConfig, type CredentialSpec } from './check-config';
+import type { Config, Credential } from './config';
+
+/** The file system as the loader needs it; tests pass their own. */
+export interface ConfigFs {
+  readFile(file: string): Promise<string>;
+  stat(file: string): Promise<{ mode: number }>;
+}
+
+export const nodeConfigFs: ConfigFs = {
+  readFile: (file) => fsp.readFile(file, 'utf8'),
+  stat: (file) => fsp.stat(file),
+};
+
+export interface LoadConfigOptions {
+  /** Permissions are checked on POSIX only (Windows has ACLs, not modes). */
+  platform?: NodeJS.Platform;
+  /** Ms since the epoch, for the certificate's validity. */
+  now?: number;
+}
+
+interface Ctx {
+  fs: ConfigFs;
+  posix: boolean;
+  problems: string[];
+  /** Shell commands that fix permission problems, for the advice. */
+  fixes: string[];
+}
+
+const ERRNO: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  ELOOP: 'too many symbolic links',
+};
+
+export async function loadConfig(file: string, fs: ConfigFs = nodeConfigFs, opts: LoadConfigOptions = {}): Promise<Config> {
+  const abs = path.resolve(file);
+  const json = parseJson(abs, await readConfigText(abs, fs));
+  const { draft, problems } = checkConfig(json, path.dirname(abs));
+  const ctx: Ctx = { fs, posix: (opts.platform ?? process.platform) !== 'win32', problems, fixes: [] };
+  const credential = draft.credential ? await loadCredential(draft.credential, abs, ctx, opts.now ?? Date.now()) : null;
+  if (problems.length > 0 || !credential) throw invalidConfig(abs, problems, ctx.fixes);
+  return { ...draft, file: abs, credential };
+}
+
+async function readConfigText(file: string, fs: ConfigFs): Promise<string> {
+  try {
+    return (await fs.readFile(file)).replace(/^\uFEFF/, '');
+  } catch (e) {
+    const code = errnoOf(e);
+    if (code === 'ENOENT') {
+      throw new AppError('config_invalid', `${file}: no config file there.`, {
+        advice: 'Write one: `npm run emulator` writes one for the local emulator, and the README shows a template. Or name another with --config PATH or EWS_DAEMON_CONFIG.',
+        retryable: false,
+      });
+    }
+    throw invalidConfig(file, [`cannot be read (${errnoText(code)})`], []);
+  }
+}
+
+function parseJson(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // V8's message may quote the text, and the text may hold the client secret: locate it ourselves.
+    const at = locateJsonError(text);
+    const where = at ? ` at line ${lineCol(text, at.offset).line}, column ${lineCol(text, at.offset).column}: ${at.reason}` : '';
+    throw invalidConfig(file, [`is not valid JSON${where} (JSON allows no comments and no trailing commas)`], []);
+  }
+}
+
+async function loadCredential(spec: CredentialSpec, configFile: string, ctx: Ctx, now: number): Promise<Credential | null> {
+  if (spec.kind === 'secret') {
+    await checkPrivate(configFile, 'the config file holds "clientSecret" but', ctx);
+    return { kind: 'secret', secret: spec.secret, source: 'config' };
+  }
+  if (spec.kind === 'secretFile') {
+    const text = await readPrivate(spec.path, '"clientSecretFile"', ctx);
+    if (text === null) return null;
+    if (text.trim() === '') ctx.problems.push(`"clientSecretFile" ${spec.path} is empty`);
+    return text.trim() === '' ? null : { kind: 'secret', secret: text.trim(), source: spec.path };
+  }
+  const keyPem = await readPrivate(spec.privateKeyPath, '"certificate.privateKeyPath"', ctx);
+  const certificatePem = await readReported(spec.certificatePath, '"certificate.certificatePath"', ctx);
+  if (keyPem === null || certificatePem === null) return null;
+  return certificateCredential(spec, keyPem, certificatePem, now, ctx.problems);
+}
+
+/** A file that holds a secret: refused when its mode lets group or others read it. */
+async function readPrivate(file: string, label: string, ctx: Ctx): Promise<string | null> {
+  const readable = await checkPrivate(file, `${label} ${file}`, ctx);
+  return readable ? readReported(file, label, ctx) : null;
+}
+
+async function checkPrivate(file: string, subject: string, ctx: Ctx): Promise<boolean> {
+  if (!ctx.posix) return true;
+  let mode: number;
+  try {
+    mode = (await ctx.fs.stat(file)).mode;
+  } catch (e) {
+    ctx.problems.push(`${subject} cannot be read (${errnoText(errnoOf(e))})`);
+    return false;
+  }
+  if ((mode & 0o077) !== 0) {
+    const fix = `chmod 600 ${shellQuote(file)}`;
+    ctx.problems.push(`${subject} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); fix: ${fix}`);
+    ctx.fixes.push(fix);
+  }
+  return true;
+}
+
+async function readReported(file: string, label: string, ctx: Ctx): Promise<string | null> {
+  try {
+    return await ctx.fs.readFile(file);
+  } catch (e) {
+    ctx.problems.push(`${label} ${file} cannot be read (${errnoText(errnoOf(e))})`);
+    return null;
+  }
+}
+
+function certificateCredential(spec: Extract<CredentialSpec, { kind: 'certificate' }>, keyPem: string, certificatePem: string, now: number, problems: string[]): Credential | null {
+  const certAt = `"certificate.certificatePath" ${spec.certificatePath}`;
+  const keyAt = `"certificate.privateKeyPath" ${spec.privateKeyPath}`;
+  const cert = certificatePem.includes('-----BEGIN CERTIFICATE-----') ? x509(certificatePem) : null;
+  if (!cert) problems.push(`${certAt} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)`);
+  const key = privateKey(keyPem, keyAt, problems);
+  if (!cert || !key) return null;
+  const before = problems.length;
+  if (key.asymmetricKeyType !== 'rsa') problems.push(`${keyAt} holds a ${key.asymmetricKeyType ?? 'non-RSA'} key; Entra ID certificate credentials need RSA`);
+  else if (!cert.checkPrivateKey(key)) problems.push(`the private key in ${keyAt} does not belong to the certificate in ${certAt}`);
+  const notBefore = Date.parse(cert.validFrom);
+  const notAfter = Date.parse(cert.validTo);
+  if (now > notAfter) problems.push(`the certificate in ${certAt} expired on ${new Date(notAfter).toISOString()}: make a new one and upload it to the app registration`);
+  if (now < notBefore) problems.push(`the certificate in ${certAt} is not valid before ${new Date(notBefore).toISOString()}: check the clock, or wait`);
+  if (problems.length > before) return null;
+  return {
+    kind: 'certificate',
+    privateKeyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    certificatePem,
+    thumbprintSha256: cert.fingerprint256.replaceAll(':', '').toUpperCase(),
+    x5c: cert.raw.toString('base64'),
+    notBefore,
+    notAfter,
+    privateKeyPath: spec.privateKeyPath,
+    certificatePath: spec.certificatePath,
+  };
+}
+
+function x509(pem: string): X509Certificate | null {
+  try {
+    return new X509Certificate(pem);
+  } catch {
+    return null;
+  }
+}
+
+function privateKey(pem: string, keyAt: string, problems: string[]): KeyObject | null {
+  try {
+    return createPrivateKey(pem);
+  } catch (e) {
+    // OpenSSL 3 reports a missing passphrase as an interrupted callback; the PEM also says so.
+    const encrypted = ['ERR_MISSING_PASSPHRASE', 'ERR_OSSL_CRYPTO_INTERRUPTED_OR_CANCELLED'].includes(errnoOf(e) ?? '') || /ENCRYPTED/.test(pem);
+    problems.push(encrypted ? `${keyAt} is encrypted with a passphrase; ews-daemon needs it unencrypted, protected by chmod 600 instead` : `${keyAt} holds no PEM private key`);
+    return null;
+  }
+}
+
+function invalidConfig(file: string, problems: string[], fixes: string[]): AppError {
+  const onlyPermissions = fixes.length === problems.length;
+  const advice = onlyPermissions
+    ? `Run ${fixes.join(' and ')}, then start again.`
+    : `Edit ${file} as each line says (the README shows a template)${fixes.length ? `, run ${fixes.join(' and ')}` : ''}, then start again.`;
+  return new AppError('config_invalid', problems.map((p) => `${file}: ${p}`).join('\n'), { advice, retryable: false });
+}
+
+function errnoOf(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function errnoText(code: string | undefined): string {
+  return code ? `${code}: ${ERRNO[code] ?? 'error'}` : 'unknown error';
+}
+
+function shellQuote(file: string): string {
+  return `'${file.replaceAll("'", "'\\''")}'`;
+}
+
+function lineCol(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
+}
+
+/** The first JSON syntax error's offset and reason (RFC 8259), found without quoting the text. */
+export function locateJsonError(text: string): { offset: number; reason: string } | null {
+  const scanner = new JsonScanner(text);
+  try {
+    scanner.document();
+    return null;
+  } catch (e) {
+    if (e instanceof JsonSyntax) return { offset: e.offset, reason: e.reason };
+    return null; // e.g. RangeError from absurd nesting: no position to give
+  }
+}
+
+class JsonSyntax {
+  constructor(
+    readonly offset: number,
+    readonly reason: string,
+  ) {}
+}
+
+/** A recursive-descent JSON recogniser: it only finds where the text stops being JSON. */
+class JsonScanner {
+  private i = 0;
+  constructor(private readonly text: string) {}
+
+  document(): void {
+    this.value();
+    this.ws();
+    if (this.i < this.text.length) this.fail('unexpected text after the end of the JSON value');
+  }
+
+  private value(): void {
+    this.ws();
+    const c = this.text[this.i];
+    const literal = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(this.text.slice(this.i, this.i + 400));
+    if (c === '{') this.list('}', () => this.member());
+    else if (c === '[') this.list(']', () => this.value());
+    else if (c === '"') this.string();
+    else if (literal) this.i += literal[0].length;
+    else this.fail('expected a value (a string in double quotes, a number, true, false, null, an object or an array)');
+  }
+
+  private member(): void {
+    this.string();
+    this.ws();
+    this.expect(':', "expected ':'");
+    this.value();
+  }
+
+  private list(close: string, item: () => void): void {
+    this.i++;
+    this.ws();
+    if (this.text[this.i] === close) return void this.i++;
+    for (;;) {
+      this.ws();
+      item();
+      this.ws();
+      if (this.text[this.i] === close) return void this.i++;
+      this.expect(',', `expected ',' or '${close}'`);
+      this.ws();
+      if (this.text[this.i] === close) this.fail('a trailing comma');
+    }
+  }
+
+  private string(): void {
+    this.expect('"', 'expected a property name in double quotes');
+    for (;;) {
+      const c = this.text[this.i];
+      if (c === undefined) this.fail('unterminated string');
+      else if (c === '"') return void this.i++;
+      else if (c < ' ') this.fail('a string holds a control character (a line break?)');
+      this.i += c === '\\' ? 2 : 1;
+    }
+  }
+
+  private ws(): void {
+    while (/[ \t\n\r]/.test(this.text[this.i] ?? '')) this.i++;
+  }
+
+  private expect(c: string, reason: string): void {
+    if (this.text[this.i] === c) this.i++;
+    else this.fail(reason);
+  }
+
+  private fail(reason: string): never {
+    const c = this.text[this.i];
+    throw new JsonSyntax(this.i, c === undefined ? 'the file ends too early' : c === '/' ? 'comments are not allowed' : reason);
+  }
+}
