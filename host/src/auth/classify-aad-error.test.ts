@@ -69,6 +69,7 @@ describe('classifyTokenError', () => {
     ['a gateway page that is not JSON', { error: 'invalid_response', status: 502 }, 'transient'],
     ['HTTP 503 with no body', { status: 503 }, 'transient'],
     ['an unknown error on HTTP 400', { error: 'something_new', status: 400 }, 'internal'],
+    ['an error named like an Object property', { error: 'constructor', status: 400 }, 'internal'],
   ])('branches on error first when given %s', (_what, input, code) => {
     expect(classifyTokenError(input).code).toBe(code);
   });

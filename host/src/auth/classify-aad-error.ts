@@ -106,7 +106,7 @@ const FAMILIES: Record<string, Family> = {
 };
 
 export function classifyTokenError(input: TokenErrorInput, context: ClassifyContext = {}): AppError {
-  const ctx: ClassifyContext = { adminConsentUrl: input.adminConsentUrl, ...context };
+  const ctx: ClassifyContext = { ...context, adminConsentUrl: context.adminConsentUrl ?? input.adminConsentUrl };
   const aadsts = input.errorCodes?.[0] ?? aadstsIn(input.errorDescription);
   let rule = RULES[chooseRule(input, aadsts)];
   if (rule === RULES.transient && input.status === 429) rule = RULES.throttled;
@@ -125,7 +125,7 @@ export function classifyTokenError(input: TokenErrorInput, context: ClassifyCont
 
 function chooseRule(input: TokenErrorInput, aadsts: number | undefined): RuleName {
   const byNumber = aadsts === undefined ? undefined : BY_NUMBER[aadsts];
-  const family = input.error ? FAMILIES[input.error] : undefined;
+  const family = input.error && Object.hasOwn(FAMILIES, input.error) ? FAMILIES[input.error] : undefined;
   if (family) {
     return byNumber && (family.admits === 'any' || family.admits.includes(byNumber)) ? byNumber : family.fallback;
   }
@@ -179,7 +179,7 @@ export function classifyMsalError(e: unknown, context: ClassifyContext = {}): Ap
   if (isAppError(e)) return e;
   if (!isMsalError(e)) return internal(`MSAL failed unexpectedly (${e instanceof Error ? e.name : typeof e}).`, e);
   if (e.name === 'ServerError' || e.name === 'InteractionRequiredAuthError' || e.errorNo !== undefined) return fromServerError(e, context);
-  const known = MSAL_CLIENT_CODES[e.errorCode];
+  const known = Object.hasOwn(MSAL_CLIENT_CODES, e.errorCode) ? MSAL_CLIENT_CODES[e.errorCode] : undefined;
   const detail = clip(e.errorMessage ?? '');
   if (known) {
     return new AppError(known.code, `${known.what} (${e.errorCode})${detail ? `: ${detail}` : '.'}`, { advice: known.advice, retryable: known.code === 'transient' }, { cause: e });

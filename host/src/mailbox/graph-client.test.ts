@@ -64,15 +64,15 @@ describe('fetchInboxViaGraph', () => {
 
 describe('parseGraphInbox', () => {
   it.each([
-    [401, graphError('InvalidAuthenticationToken', 'Access token has expired or is not yet valid.'), {}, 'mailbox_unauthorized', false, undefined],
-    [403, graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.'), {}, 'scope_missing', false, undefined],
-    [403, graphError('Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'), {}, 'scope_missing', false, undefined],
-    [403, graphError('ErrorSomethingElse', 'Other.'), {}, 'mailbox_error', false, undefined],
-    [404, graphError('MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.'), {}, 'mailbox_error', false, undefined],
-    [429, graphError('ApplicationThrottled', 'Application is over its MailboxConcurrency limit.'), { 'retry-after': '12' }, 'throttled', true, 12_000],
-    [503, '', { 'retry-after': '3' }, 'transient', true, 3000],
-    [500, '<html>oops</html>', {}, 'transient', true, undefined],
-  ])('classifies HTTP %i %s', (status, body, headers, code, retryable, retryAfterMs) => {
+    [401, 'mailbox_unauthorized', graphError('InvalidAuthenticationToken', 'Access token has expired or is not yet valid.'), {}, false, undefined],
+    [403, 'scope_missing', graphError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.'), {}, false, undefined],
+    [403, 'scope_missing', graphError('Authorization_RequestDenied', 'Insufficient privileges to complete the operation.'), {}, false, undefined],
+    [403, 'mailbox_error', graphError('ErrorSomethingElse', 'Other.'), {}, false, undefined],
+    [404, 'mailbox_error', graphError('MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.'), {}, false, undefined],
+    [429, 'throttled', graphError('ApplicationThrottled', 'Application is over its MailboxConcurrency limit.'), { 'retry-after': '12' }, true, 12_000],
+    [503, 'transient', '', { 'retry-after': '3' }, true, 3000],
+    [500, 'transient', '<html>oops</html>', {}, true, undefined],
+  ])('classifies HTTP %i as %s', (status, code, body, headers, retryable, retryAfterMs) => {
     const e = refusal({ status, headers, body });
     expect(e.data).toMatchObject({ code, retryable });
     expect(e.data.retryAfterMs).toBe(retryAfterMs);
