@@ -1,0 +1,104 @@
+// Mints the tokens a successful token request returns: a v1-style access token for the
+// resource (as Exchange Online and Graph receive them: iss https://sts.windows.net/<tid>/,
+// ver 1.0, upn/unique_name, scp), a v2 id token for the app, and client_info for MSAL.
+import crypto from 'node:crypto';
+import { signJwt } from './jwt';
+import { TENANT_ID, type EmulatorState, type User } from './state';
+import { v2Issuer } from './entra-metadata';
+
+/** Entra's id tokens live one hour. */
+const ID_TOKEN_SECONDS = 3600;
+
+export type ClientAuthMethod = 'secret' | 'certificate';
+
+export interface MintRequest {
+  user: User;
+  resourceUri: string;
+  /** Permission names (short form) the access token carries in `scp`. */
+  permissions: string[];
+  nonce?: string;
+  clientAuth: ClientAuthMethod;
+  /** When the user signed in (the grant's start), for auth_time-like claims. */
+  authTime: number;
+}
+
+export interface MintedTokens {
+  accessToken: string;
+  idToken: string;
+  expiresIn: number;
+  clientInfo: string;
+}
+
+const v1Issuer = () => `https://sts.windows.net/${TENANT_ID}/`;
+
+/** A per-app subject, like Entra's pairwise `sub`. */
+function pairwiseSub(oid: string, clientId: string): string {
+  return crypto.createHash('sha256').update(`${oid}|${clientId}`).digest('base64url').slice(0, 43);
+}
+
+const randomId = () => crypto.randomBytes(16).toString('base64url');
+
+export function mintTokens(state: EmulatorState, baseUrl: string, req: MintRequest): MintedTokens {
+  const now = Math.floor(state.clock.now() / 1000);
+  const expiresIn = state.accessTokenSeconds();
+  const { user } = req;
+  const [given, ...rest] = user.name.split(' ');
+  const header = { typ: 'JWT', x5t: state.signingKey.kid, kid: state.signingKey.kid };
+  const sid = crypto.createHash('sha256').update(`${user.oid}|${req.authTime}`).digest('hex').slice(0, 32);
+  const accessClaims = {
+    aud: req.resourceUri,
+    iss: v1Issuer(),
+    iat: now,
+    nbf: now,
+    exp: now + expiresIn,
+    acr: '1',
+    aio: randomId(),
+    amr: ['pwd'],
+    app_displayname: state.app.displayName,
+    appid: state.app.clientId,
+    appidacr: req.clientAuth === 'certificate' ? '2' : '1',
+    family_name: rest.join(' ') || undefined,
+    given_name: given,
+    idtyp: 'user',
+    ipaddr: '127.0.0.1',
+    name: user.name,
+    oid: user.oid,
+    rh: randomId(),
+    scp: req.permissions.join(' '),
+    sid,
+    sub: pairwiseSub(user.oid, req.resourceUri),
+    tid: TENANT_ID,
+    unique_name: user.username,
+    upn: user.username,
+    uti: randomId(),
+    ver: '1.0',
+  };
+  const idClaims: Record<string, unknown> = {
+    aud: state.app.clientId,
+    iss: v2Issuer(baseUrl),
+    iat: now,
+    nbf: now,
+    exp: now + ID_TOKEN_SECONDS,
+    name: user.name,
+    oid: user.oid,
+    preferred_username: user.username,
+    rh: randomId(),
+    sid,
+    sub: pairwiseSub(user.oid, state.app.clientId),
+    tid: TENANT_ID,
+    uti: randomId(),
+    ver: '2.0',
+  };
+  if (req.nonce !== undefined) idClaims.nonce = req.nonce;
+  return {
+    accessToken: signJwt(header, accessClaims, state.signingKey.privateKey),
+    idToken: signJwt(header, idClaims, state.signingKey.privateKey),
+    expiresIn,
+    clientInfo: clientInfo(user.oid),
+  };
+}
+
+/** base64url of {"uid","utid"}: what MSAL builds the home account id from. */
+export function clientInfo(oid: string): string {
+  return Buffer.from(JSON.stringify({ uid: oid, utid: TENANT_ID }), 'utf8').toString('base64url');
+}
