@@ -1,0 +1,271 @@
+// MSAL's cache plugin over one file, 0600 in a 0700 folder. A warm access costs one stat and no
+// lock: the file is read and parsed again only when its signature (inode, size, mtime, ctime)
+// moved since this process last read or wrote it. A change is written whole (temp file, fsync,
+// rename) under the cross-process lock `<file>.lock`. A corrupt file is moved aside, not lost.
+//
+// Policy when another process wrote the file between our read and our write: last writer wins
+// for the whole cache. One daemon per user owns the cache (the daemon lock), so another writer
+// is rare, and MSAL only writes after it changed something; merging two views of a refresh-token
+// rotation could not pick a winner better than that anyway.
+import { statSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ICachePlugin, ISerializableTokenCache, TokenCacheContext } from '@azure/msal-node';
+import type { Clock, Log } from '../deps';
+import { ensurePrivateDir, errCode, readIfExists, removeStaleTempFiles, writeFileAtomic } from '../io/atomic-file';
+import { systemClock } from '../io/clock';
+import { withLock } from '../io/file-lock';
+
+export interface TokenStoreDeps {
+  /** The cache file (Paths.cacheFile); its folder is created 0700. */
+  file: string;
+  log: Log;
+  /** How long a write waits for another process's lock before giving up (default 10 s). */
+  lockTimeoutMs?: number;
+  /** Names the moved-aside corrupt file (default: the system clock). */
+  clock?: Clock;
+}
+
+/** Counters for tests and benchmarks: file reads, MSAL deserializations, file writes. */
+export interface TokenStoreStats {
+  reads: number;
+  parses: number;
+  writes: number;
+}
+
+/** The signature of a missing file. */
+const ABSENT = 'absent';
+/** Re-reads tried when a file judged corrupt was replaced while we waited for the lock. */
+const MAX_LOAD_ATTEMPTS = 3;
+const IS_WINDOWS = process.platform === 'win32';
+
+export class TokenStore implements ICachePlugin {
+  readonly stats: TokenStoreStats = { reads: 0, parses: 0, writes: 0 };
+  /** For each MSAL cache: the signature of the file content it holds. */
+  private readonly loaded = new WeakMap<ISerializableTokenCache, string>();
+  /** For each MSAL cache: the entry keys of that content (what memory holds from files). */
+  private readonly keys = new WeakMap<ISerializableTokenCache, Set<string>>();
+  /** Caches whose last write failed: written again on their next access or on flush(). */
+  private readonly unsaved = new Set<ISerializableTokenCache>();
+  /** Writes run one at a time, each serializing the newest in-memory state. */
+  private queue: Promise<void> = Promise.resolve();
+  private pendingWrites = 0;
+  private opening: Promise<void> | undefined;
+  private readonly lockFile: string;
+
+  constructor(private readonly deps: TokenStoreDeps) {
+    this.lockFile = `${deps.file}.lock`;
+  }
+
+  async beforeCacheAccess(ctx: TokenCacheContext): Promise<void> {
+    const cache = ctx.tokenCache;
+    // Our in-memory view is newer than the file while a write of it is queued or failed:
+    // reloading now would drop tokens MSAL just stored.
+    if (this.pendingWrites > 0 || this.unsaved.has(cache)) return;
+    await (this.opening ??= this.open().catch((err: unknown) => {
+      this.opening = undefined;
+      throw err;
+    }));
+    if (this.loaded.get(cache) === this.signature()) return;
+    await this.load(cache);
+  }
+
+  async afterCacheAccess(ctx: TokenCacheContext): Promise<void> {
+    const cache = ctx.tokenCache;
+    if (!ctx.cacheHasChanged && !this.unsaved.has(cache)) return;
+    await this.enqueueWrite(cache);
+  }
+
+  /** Resolves when every write in progress (and a retry of any failed one) is done. */
+  async flush(): Promise<void> {
+    const retries = [...this.unsaved].map((cache) => this.enqueueWrite(cache));
+    await Promise.all(retries);
+    let seen: Promise<void>;
+    do {
+      seen = this.queue;
+      await seen;
+    } while (seen !== this.queue);
+  }
+
+  /** The cache JSON on disk, for the token viewer; null when absent, empty or corrupt. Never log it. */
+  async readRaw(): Promise<string | null> {
+    const text = await readIfExists(this.deps.file);
+    return text !== null && isJsonObject(text) ? text : null;
+  }
+
+  private async open(): Promise<void> {
+    const dir = path.dirname(this.deps.file);
+    await ensurePrivateDir(dir);
+    const removed = await removeStaleTempFiles(dir);
+    if (removed.length > 0) this.deps.log.info('removed temp files left by a crashed writer', { dir, count: removed.length });
+    if (IS_WINDOWS) return;
+    const st = await fs.stat(this.deps.file).catch(() => null);
+    if (!st || (st.mode & 0o077) === 0) return;
+    await fs.chmod(this.deps.file, 0o600);
+    this.deps.log.warn('the token cache file was readable by other users; made it 0600 (anyone who read it may hold your tokens: sign out and in again if in doubt)', {
+      file: this.deps.file,
+      mode: (st.mode & 0o777).toString(8),
+    });
+  }
+
+  private async load(cache: ISerializableTokenCache, attempt = 1): Promise<void> {
+    const snap = await this.readSnapshot();
+    if (!snap || snap.text.trim() === '') {
+      this.replace(cache, '{}', snap?.sig ?? ABSENT); // no file, or an empty one: an empty cache
+      return;
+    }
+    if (isJsonObject(snap.text) && this.tryReplace(cache, snap.text, snap.sig)) return;
+    const held = this.keys.get(cache)?.size ?? 0;
+    const movedAside = await this.quarantine(snap.sig, held);
+    if (!movedAside && attempt < MAX_LOAD_ATTEMPTS) return this.load(cache, attempt + 1);
+    this.loaded.set(cache, ABSENT);
+    // What this process holds is good: keep it and write it back (after this access, or on flush).
+    if (held > 0) this.unsaved.add(cache);
+  }
+
+  /**
+   * Makes MSAL's cache hold exactly the file's entries. deserialize() only merges into memory, so
+   * entries the file no longer has (another process removed them, or the file itself) are
+   * dropped from msal-node's live key-value store (TokenCache.getKVStore, msal-node 7).
+   * Throws when MSAL cannot read the text, leaving memory as it was.
+   */
+  private replace(cache: ISerializableTokenCache, text: string, sig: string): void {
+    cache.deserialize(text);
+    this.stats.parses++;
+    const now = entryKeys(text);
+    const kv = liveStoreOf(cache);
+    for (const key of this.keys.get(cache) ?? []) if (kv && !now.has(key)) delete kv[key];
+    this.keys.set(cache, now);
+    this.loaded.set(cache, sig);
+  }
+
+  private tryReplace(cache: ISerializableTokenCache, text: string, sig: string): boolean {
+    try {
+      this.replace(cache, text, sig);
+      return true;
+    } catch {
+      return false; // valid JSON in a shape MSAL cannot read: as corrupt as garbage
+    }
+  }
+
+  /** Moves a corrupt file aside (0600) under the lock; false when it was replaced meanwhile. */
+  private async quarantine(badSig: string, heldEntries: number): Promise<boolean> {
+    const { file, log } = this.deps;
+    return withLock(
+      this.lockFile,
+      async () => {
+        if (this.signature() !== badSig) return false;
+        const stamp = new Date((this.deps.clock ?? systemClock).now()).toISOString().replace(/[-:.]/g, '');
+        const aside = `${file}.corrupt-${stamp}`;
+        await fs.rename(file, aside);
+        if (!IS_WINDOWS) await fs.chmod(aside, 0o600);
+        const outcome =
+          heldEntries > 0
+            ? 'this process still holds the accounts and writes them back'
+            : 'started with an empty cache: sign in again (`ews-daemon consent`)';
+        log.warn(`the token cache file was corrupt; moved it aside and ${outcome}`, { file, movedTo: aside });
+        return true;
+      },
+      { timeoutMs: this.deps.lockTimeoutMs },
+    );
+  }
+
+  private enqueueWrite(cache: ISerializableTokenCache): Promise<void> {
+    this.pendingWrites++;
+    const job = this.queue.then(() => this.save(cache)).finally(() => this.pendingWrites--);
+    this.queue = job;
+    return job;
+  }
+
+  /** Never rejects: a failed write is logged and kept for a retry; the tokens stay in memory. */
+  private async save(cache: ISerializableTokenCache): Promise<void> {
+    try {
+      await withLock(this.lockFile, () => this.writeLocked(cache), { timeoutMs: this.deps.lockTimeoutMs });
+      this.unsaved.delete(cache);
+    } catch (err) {
+      this.unsaved.add(cache);
+      this.deps.log.error('could not write the token cache; will retry on the next access', {
+        file: this.deps.file,
+        errorCode: errCode(err) || undefined,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+
+  private async writeLocked(cache: ISerializableTokenCache): Promise<void> {
+    const known = this.loaded.get(cache);
+    if (known !== undefined && known !== this.signature()) {
+      this.deps.log.info('another process changed the token cache since we read it; our copy replaces it (last writer wins)', { file: this.deps.file });
+    }
+    const text = cache.serialize();
+    await writeFileAtomic(this.deps.file, text, { mode: 0o600 });
+    this.stats.writes++;
+    this.loaded.set(cache, this.signature());
+    this.keys.set(cache, entryKeys(text));
+  }
+
+  /**
+   * A change of inode, size or times means someone replaced or rewrote the file. Synchronous on
+   * purpose: a local stat takes ~3 µs, the thread-pool round trip of fs.promises.stat ~40 µs,
+   * and this runs on every token request.
+   */
+  private signature(): string {
+    try {
+      return signatureOf(statSync(this.deps.file));
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return ABSENT;
+      throw err;
+    }
+  }
+
+  /** Text and signature of the same file version (fstat on the descriptor we read). */
+  private async readSnapshot(): Promise<{ text: string; sig: string } | null> {
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(this.deps.file, 'r');
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      const text = await fh.readFile('utf8');
+      this.stats.reads++;
+      return { text, sig: signatureOf(st) };
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+function signatureOf(st: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+/** The five sections of msal-node's serialized cache. */
+const SECTIONS = ['Account', 'IdToken', 'AccessToken', 'RefreshToken', 'AppMetadata'] as const;
+
+function entryKeys(text: string): Set<string> {
+  const parsed = JSON.parse(text) as Record<string, unknown>;
+  const keys = new Set<string>();
+  for (const section of SECTIONS) {
+    const entries = parsed[section];
+    if (typeof entries === 'object' && entries !== null) for (const key of Object.keys(entries)) keys.add(key);
+  }
+  return keys;
+}
+
+function liveStoreOf(cache: ISerializableTokenCache): Record<string, unknown> | undefined {
+  if (!('getKVStore' in cache) || typeof cache.getKVStore !== 'function') return undefined;
+  const kv: unknown = cache.getKVStore();
+  return typeof kv === 'object' && kv !== null ? (kv as Record<string, unknown>) : undefined;
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
