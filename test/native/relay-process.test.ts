@@ -200,6 +200,14 @@ describe('the native host process', () => {
     expect(relay.stderr).toContain('native-host');
   });
 
+  it('is built from node builtins alone, with no console call that could write to stdout', async () => {
+    const code = await fs.readFile(bundle, 'utf8');
+    const imports = [...code.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)].map((m) => m[1]);
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.filter((i) => !i!.startsWith('node:'))).toEqual([]);
+    expect(code).not.toMatch(/console\./);
+  });
+
   it('answers origin_forbidden without touching the daemon when started with no origin', async () => {
     const { relay, daemon } = await setup([]);
     const [frame] = await relay.waitFrames(1);
