@@ -78,9 +78,9 @@ export async function tokenRequest(http: TestHttp, emulator: Emulator, form: Rec
 }
 
 /** A whole sign-in without MSAL: authorize (auto mode), then redeem the code. */
-export async function signInRaw(http: TestHttp, emulator: Emulator, opts: { loginHint?: string; scope?: string } = {}): Promise<TokenAnswer> {
+export async function signInRaw(http: TestHttp, emulator: Emulator, opts: { loginHint?: string; scope?: string; authorizeScope?: string } = {}): Promise<TokenAnswer> {
   const { verifier, challenge } = pkce();
-  const reply = await follow(http, authorizeUrl(emulator, { challenge, loginHint: opts.loginHint }));
+  const reply = await follow(http, authorizeUrl(emulator, { challenge, loginHint: opts.loginHint, scope: opts.authorizeScope }));
   const code = reply.searchParams.get('code');
   if (!code) throw new Error(`no code in ${reply.toString()}`);
   return tokenRequest(http, emulator, {
