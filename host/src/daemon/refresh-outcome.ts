@@ -1,6 +1,8 @@
 // What a failed token acquisition means for the refresher, decided from the AppError the
 // TokenSource threw: try again soon (transitory), stop until a person consents again (verdict),
-// or retry rarely because only a configuration change helps (config). Pure.
+// or retry rarely because only a configuration change helps (config). Config errors show as
+// `retrying` (every 30 min, lastError set), not `needs-consent`: signing in again would not help,
+// and a fixed config (plus a restart) recovers without anyone signing in. Pure.
 import { AppError, isAppError, type ErrorCode } from '../../../shared/errors';
 import type { ErrorInfo } from '../../../shared/protocol';
 

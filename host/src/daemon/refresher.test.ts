@@ -27,9 +27,17 @@ function seeded(seed: number): () => number {
   };
 }
 
+/** True when `p` settles within a few turns of the event loop, with no fake time passing. */
+async function promptly(p: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void p.then(() => (done = true), () => (done = true));
+  for (let i = 0; i < 5 && !done; i++) await new Promise((r) => setImmediate(r));
+  return done;
+}
+
 let running: Refresher[] = [];
 afterEach(async () => {
-  await Promise.all(running.map((r) => r.stop()));
+  await promptly(Promise.all(running.map((r) => r.stop())));
   running = [];
 });
 
@@ -77,6 +85,18 @@ describe('Refresher', () => {
     expect(new Set(tokens.map((t) => t.accessToken))).toEqual(new Set([tokens[0]!.accessToken]));
     expect(tokens[0]!.accessToken).not.toBe(first.accessToken);
     expect(source.calls[1]!.forceRefresh).toBe(true);
+  });
+
+  it('makes exactly one forced call when 1,000 callers force a refresh at once', async () => {
+    const { source, refresher } = setup();
+    refresher.track(A, ['ews']);
+    await refresher.getToken(A, 'ews');
+    source.script({ kind: 'hold' });
+    const callers = Array.from({ length: 1_000 }, () => refresher.getToken(A, 'ews', { forceRefresh: true }));
+    source.held[0]!.resolve({ fromCache: true });
+    const tokens = await Promise.all(callers);
+    expect(source.calls.map((c) => c.forceRefresh)).toEqual([false, true]);
+    expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
   });
 
   it('makes one forced call for many forced callers, and one follow-up when they arrive during a cache read', async () => {
@@ -236,9 +256,19 @@ describe('Refresher', () => {
     refresher.start();
     await clock.settle();
     const pending = refresher.getToken(A, 'ews');
-    await refresher.stop();
+    expect(await promptly(refresher.stop())).toBe(true);
     await expect(pending).rejects.toBeInstanceOf(AppError);
     expect(clock.pending).toBe(0);
+    expect(source.calls).toHaveLength(1);
+  });
+
+  it('stops promptly while the loop sleeps, and starts nothing afterwards', async () => {
+    const { clock, source, refresher } = setup();
+    refresher.track(A, ['ews']);
+    refresher.start();
+    await clock.settle();
+    expect(await promptly(refresher.stop())).toBe(true);
+    await clock.advance(2 * HOUR);
     expect(source.calls).toHaveLength(1);
   });
 
