@@ -14,7 +14,7 @@ import type { ICachePlugin, ISerializableTokenCache, TokenCacheContext } from '@
 import type { Clock, Log } from '../deps';
 import { ensurePrivateDir, errCode, readIfExists, removeStaleTempFiles, writeFileAtomic } from '../io/atomic-file';
 import { systemClock } from '../io/clock';
-import { withLock } from '../io/file-lock';
+import { removeOrphanBreakMarkers, withLock } from '../io/file-lock';
 
 export interface TokenStoreDeps {
   /** The cache file (Paths.cacheFile); its folder is created 0700. */
@@ -22,7 +22,7 @@ export interface TokenStoreDeps {
   log: Log;
   /** How long a write waits for another process's lock before giving up (default 10 s). */
   lockTimeoutMs?: number;
-  /** Names the moved-aside corrupt file (default: the system clock). */
+  /** Names the moved-aside corrupt file and spaces write retries (default: the system clock). */
   clock?: Clock;
 }
 
@@ -35,6 +35,8 @@ export interface TokenStoreStats {
 
 /** The signature of a missing file. */
 const ABSENT = 'absent';
+/** After a failed write, accesses try again no sooner than this (a full disk should not slow every token). */
+const RETRY_WRITE_AFTER_MS = 5_000;
 /** Re-reads tried when a file judged corrupt was replaced while we waited for the lock. */
 const MAX_LOAD_ATTEMPTS = 3;
 const IS_WINDOWS = process.platform === 'win32';
@@ -50,11 +52,15 @@ export class TokenStore implements ICachePlugin {
   /** Writes run one at a time, each serializing the newest in-memory state. */
   private queue: Promise<void> = Promise.resolve();
   private pendingWrites = 0;
+  /** When an access may next retry a failed write (flush always does). */
+  private retryWriteAt = 0;
   private opening: Promise<void> | undefined;
   private readonly lockFile: string;
+  private readonly clock: Clock;
 
   constructor(private readonly deps: TokenStoreDeps) {
     this.lockFile = `${deps.file}.lock`;
+    this.clock = deps.clock ?? systemClock;
   }
 
   async beforeCacheAccess(ctx: TokenCacheContext): Promise<void> {
@@ -72,7 +78,8 @@ export class TokenStore implements ICachePlugin {
 
   async afterCacheAccess(ctx: TokenCacheContext): Promise<void> {
     const cache = ctx.tokenCache;
-    if (!ctx.cacheHasChanged && !this.unsaved.has(cache)) return;
+    const retry = this.unsaved.has(cache) && this.clock.now() >= this.retryWriteAt;
+    if (!ctx.cacheHasChanged && !retry) return;
     await this.enqueueWrite(cache);
   }
 
@@ -96,7 +103,7 @@ export class TokenStore implements ICachePlugin {
   private async open(): Promise<void> {
     const dir = path.dirname(this.deps.file);
     await ensurePrivateDir(dir);
-    const removed = await removeStaleTempFiles(dir);
+    const removed = [...(await removeStaleTempFiles(dir)), ...(await removeOrphanBreakMarkers(this.lockFile))];
     if (removed.length > 0) this.deps.log.info('removed temp files left by a crashed writer', { dir, count: removed.length });
     if (IS_WINDOWS) return;
     const st = await fs.stat(this.deps.file).catch(() => null);
@@ -155,7 +162,7 @@ export class TokenStore implements ICachePlugin {
       this.lockFile,
       async () => {
         if (this.signature() !== badSig) return false;
-        const stamp = new Date((this.deps.clock ?? systemClock).now()).toISOString().replace(/[-:.]/g, '');
+        const stamp = new Date(this.clock.now()).toISOString().replace(/[-:.]/g, '');
         const aside = `${file}.corrupt-${stamp}`;
         await fs.rename(file, aside);
         if (!IS_WINDOWS) await fs.chmod(aside, 0o600);
@@ -184,7 +191,8 @@ export class TokenStore implements ICachePlugin {
       this.unsaved.delete(cache);
     } catch (err) {
       this.unsaved.add(cache);
-      this.deps.log.error('could not write the token cache; will retry on the next access', {
+      this.retryWriteAt = this.clock.now() + RETRY_WRITE_AFTER_MS;
+      this.deps.log.error('could not write the token cache; the tokens stay in memory and the write is retried', {
         file: this.deps.file,
         errorCode: errCode(err) || undefined,
         error: err instanceof Error ? err.message : String(err),

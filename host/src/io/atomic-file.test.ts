@@ -122,7 +122,7 @@ describe('readIfExists', () => {
 });
 
 describe('removeStaleTempFiles', () => {
-  it('removes temps of dead writers and old temps, and keeps live writers’ and other files', async () => {
+  it('removes temps of dead writers and old temps, and keeps live writers’ temps and other files', async () => {
     const dead = deadPid();
     const names = {
       deadWriter: `.cache.json.${dead}.aabbcc.tmp`,
@@ -136,8 +136,8 @@ describe('removeStaleTempFiles', () => {
     await fs.utimes(path.join(dir, names.liveOld), twoMinutesAgo, twoMinutesAgo);
     await fs.utimes(path.join(dir, names.oldMarker), twoMinutesAgo, twoMinutesAgo);
     const removed = await removeStaleTempFiles(dir);
-    expect(removed.sort()).toEqual([names.deadWriter, names.liveOld, names.oldMarker].sort());
-    expect((await fs.readdir(dir)).sort()).toEqual([names.liveYoung, names.other].sort());
+    expect(removed.sort()).toEqual([names.deadWriter, names.liveOld].sort());
+    expect((await fs.readdir(dir)).sort()).toEqual([names.liveYoung, names.oldMarker, names.other].sort());
   });
 
   it('returns nothing when the folder does not exist', async () => {

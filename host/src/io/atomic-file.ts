@@ -10,8 +10,6 @@ import { AppError } from '../../../shared/errors';
 const STALE_TEMP_MS = 60_000;
 /** `.${base}.${pid}.${random}.tmp`: the pid tells whether its writer still runs. */
 const TEMP_WITH_PID = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
-/** Any hidden `.tmp` file in our private folders is ours (temps and lock-break markers). */
-const OUR_TEMP = /^\..+\.tmp$/;
 /** Folder fsync is refused on some platforms and file systems; the rename still happened. */
 const DIR_FSYNC_UNSUPPORTED = new Set(['EINVAL', 'EISDIR', 'EPERM', 'EBADF', 'ENOTSUP', 'EACCES']);
 const IS_WINDOWS = process.platform === 'win32';
@@ -97,8 +95,9 @@ export interface CleanupOptions {
 }
 
 /**
- * Removes temp files left in `dir` by crashed writers: any hidden `*.tmp` older than a minute,
- * and any `.${base}.${pid}.${random}.tmp` whose pid no longer runs here. Returns the names removed.
+ * Removes temp files `.${base}.${pid}.${random}.tmp` left in `dir` by crashed writers: those
+ * older than a minute, and those whose pid no longer runs here. Returns the names removed.
+ * (Lock-break markers are file-lock's to clean: removeOrphanBreakMarkers.)
  * (On a folder shared between machines the pid rule could remove a live writer's temp: its
  * write then fails cleanly. Our folders are per user and local.)
  */
@@ -113,11 +112,12 @@ export async function removeStaleTempFiles(dir: string, opts: CleanupOptions = {
     throw err;
   }
   const removed: string[] = [];
-  for (const name of names.filter((n) => OUR_TEMP.test(n))) {
+  for (const name of names) {
+    const pid = Number(TEMP_WITH_PID.exec(name)?.[1] ?? NaN);
+    if (!Number.isInteger(pid)) continue;
     const st = await fs.stat(path.join(dir, name)).catch(() => null);
     if (!st?.isFile()) continue;
-    const pid = Number(TEMP_WITH_PID.exec(name)?.[1] ?? NaN);
-    const writerGone = Number.isInteger(pid) && pid !== process.pid && !isPidRunning(pid);
+    const writerGone = pid !== process.pid && !isPidRunning(pid);
     if (now - st.mtimeMs <= maxAgeMs && !writerGone) continue;
     await fs.rm(path.join(dir, name), { force: true });
     removed.push(name);

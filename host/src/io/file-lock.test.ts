@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../shared/errors';
-import { acquireLock, breakStale, tryAcquireLock, withLock } from './file-lock';
+import { acquireLock, breakStale, removeOrphanBreakMarkers, tryAcquireLock, withLock } from './file-lock';
 
 let dir: string;
 let lockPath: string;
@@ -201,6 +201,21 @@ describe('breaking a stale lock', () => {
     );
     expect(most).toBe(1);
     expect(await fs.readdir(dir)).toEqual([]);
+  });
+});
+
+describe('removeOrphanBreakMarkers', () => {
+  it('removes markers for locks that are gone and keeps those guarding a lock still there', async () => {
+    const staleToken = 'ab'.repeat(16);
+    await fs.writeFile(lockPath, lockRecord(deadPid()));
+    const guarding = `.x.lock.break-${staleToken}.0.tmp`;
+    const orphan = `.x.lock.break-${'ef'.repeat(16)}.1.tmp`;
+    const unrelated = '.y.lock.break-abc.0.tmp';
+    for (const n of [guarding, orphan, unrelated]) await fs.writeFile(path.join(dir, n), lockRecord(deadPid()));
+    expect(await removeOrphanBreakMarkers(lockPath)).toEqual([orphan]);
+    expect((await fs.readdir(dir)).sort()).toEqual([guarding, unrelated, 'x.lock'].sort());
+    await fs.rm(lockPath);
+    expect(await removeOrphanBreakMarkers(lockPath)).toEqual([guarding]);
   });
 });
 

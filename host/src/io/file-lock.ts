@@ -237,6 +237,26 @@ export async function breakStale(lockPath: string, id: string): Promise<void> {
   }
 }
 
+/**
+ * Removes break markers of `lockPath` left by breakers that died mid-break. Only markers for an
+ * identity the lock file no longer has: identities never recur, so those can guard nothing,
+ * whereas removing a marker whose stale lock still exists could let two breakers in at once.
+ */
+export async function removeOrphanBreakMarkers(lockPath: string): Promise<string[]> {
+  const dir = path.dirname(lockPath);
+  const prefix = `.${path.basename(lockPath)}.break-`;
+  const names = await fs.readdir(dir).catch((err: unknown) => {
+    if (errCode(err) === 'ENOENT') return [];
+    throw err;
+  });
+  const markers = names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp'));
+  if (markers.length === 0) return [];
+  const current = (await readLockFile(lockPath))?.id;
+  const orphans = markers.filter((n) => n.slice(prefix.length).replace(/\.\d+\.tmp$/, '') !== current);
+  await Promise.all(orphans.map((n) => fs.rm(path.join(dir, n), { force: true })));
+  return orphans;
+}
+
 function timeoutError(lockPath: string, holder: Exclude<Verdict, { kind: 'gone' }>, timeoutMs: number): AppError {
   const who =
     holder.kind === 'live'
