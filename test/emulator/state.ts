@@ -63,7 +63,7 @@ export interface AppRegistration {
   clientId: string;
   displayName: string;
   secret: string;
-  /** base64url SHA-256 thumbprint (the `x5t#S256` header) → the certificate's public key. */
+  /** `S256:<x5t#S256>` and `SHA1:<x5t>` (base64url thumbprints) → the certificate's public key. */
   certificates: Map<string, crypto.KeyObject>;
   redirectUris: string[];
 }

@@ -38,19 +38,21 @@ function pairwiseSub(oid: string, clientId: string): string {
 
 const randomId = () => crypto.randomBytes(16).toString('base64url');
 
-export function mintTokens(state: EmulatorState, baseUrl: string, req: MintRequest): MintedTokens {
-  const now = Math.floor(state.clock.now() / 1000);
-  const expiresIn = state.accessTokenSeconds();
+interface Stamp {
+  now: number;
+  sid: string;
+}
+
+/** A v1 access token's claims, as Exchange Online and Graph receive them. */
+function accessClaims(state: EmulatorState, req: MintRequest, t: Stamp, expiresIn: number): Record<string, unknown> {
   const { user } = req;
   const [given, ...rest] = user.name.split(' ');
-  const header = { typ: 'JWT', x5t: state.signingKey.kid, kid: state.signingKey.kid };
-  const sid = crypto.createHash('sha256').update(`${user.oid}|${req.authTime}`).digest('hex').slice(0, 32);
-  const accessClaims = {
+  return {
     aud: req.resourceUri,
     iss: v1Issuer(),
-    iat: now,
-    nbf: now,
-    exp: now + expiresIn,
+    iat: t.now,
+    nbf: t.now,
+    exp: t.now + expiresIn,
     acr: '1',
     aio: randomId(),
     amr: ['pwd'],
@@ -65,7 +67,7 @@ export function mintTokens(state: EmulatorState, baseUrl: string, req: MintReque
     oid: user.oid,
     rh: randomId(),
     scp: req.permissions.join(' '),
-    sid,
+    sid: t.sid,
     sub: pairwiseSub(user.oid, req.resourceUri),
     tid: TENANT_ID,
     unique_name: user.username,
@@ -73,28 +75,43 @@ export function mintTokens(state: EmulatorState, baseUrl: string, req: MintReque
     uti: randomId(),
     ver: '1.0',
   };
-  const idClaims: Record<string, unknown> = {
+}
+
+/** A v2 id token's claims, for the app. */
+function idClaims(state: EmulatorState, baseUrl: string, req: MintRequest, t: Stamp): Record<string, unknown> {
+  const { user } = req;
+  const claims: Record<string, unknown> = {
     aud: state.app.clientId,
     iss: v2Issuer(baseUrl),
-    iat: now,
-    nbf: now,
-    exp: now + ID_TOKEN_SECONDS,
+    iat: t.now,
+    nbf: t.now,
+    exp: t.now + ID_TOKEN_SECONDS,
     name: user.name,
     oid: user.oid,
     preferred_username: user.username,
     rh: randomId(),
-    sid,
+    sid: t.sid,
     sub: pairwiseSub(user.oid, state.app.clientId),
     tid: TENANT_ID,
     uti: randomId(),
     ver: '2.0',
   };
-  if (req.nonce !== undefined) idClaims.nonce = req.nonce;
+  if (req.nonce !== undefined) claims.nonce = req.nonce;
+  return claims;
+}
+
+export function mintTokens(state: EmulatorState, baseUrl: string, req: MintRequest): MintedTokens {
+  const expiresIn = state.accessTokenSeconds();
+  const stamp: Stamp = {
+    now: Math.floor(state.clock.now() / 1000),
+    sid: crypto.createHash('sha256').update(`${req.user.oid}|${req.authTime}`).digest('hex').slice(0, 32),
+  };
+  const header = { typ: 'JWT', x5t: state.signingKey.kid, kid: state.signingKey.kid };
   return {
-    accessToken: signJwt(header, accessClaims, state.signingKey.privateKey),
-    idToken: signJwt(header, idClaims, state.signingKey.privateKey),
+    accessToken: signJwt(header, accessClaims(state, req, stamp, expiresIn), state.signingKey.privateKey),
+    idToken: signJwt(header, idClaims(state, baseUrl, req, stamp), state.signingKey.privateKey),
     expiresIn,
-    clientInfo: clientInfo(user.oid),
+    clientInfo: clientInfo(req.user.oid),
   };
 }
 
