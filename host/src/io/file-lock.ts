@@ -9,7 +9,8 @@
 // when garbled) must first create the marker `.X.lock.break-<id>.<gen>.tmp` exclusively, then
 // re-read `X.lock` and remove it only if it still has that id. Only a marker holder removes a
 // lock with that id and its holder is gone, so the lock cannot change under the check. A marker
-// whose creator died is skipped by taking the next generation.
+// whose creator died is skipped by taking the next generation; removeOrphanBreakMarkers cleans
+// markers once their lock is gone.
 // Limits: a holder on another host (shared home over NFS) is never judged stale. Pid reuse is
 // caught on Linux by the process start time and the boot id; elsewhere a reused pid keeps a
 // stale lock until that process exits.
