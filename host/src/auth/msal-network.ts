@@ -23,6 +23,9 @@ export class MsalNetwork implements INetworkModule {
       // MSAL reads error/error_description from the body; give it a shape it classifies.
       body = { error: 'invalid_response', error_description: `The server answered HTTP ${res.status} with a body that is not JSON.` };
     }
+    // MSAL reads the HTTP status from the body (only its client-credentials flow puts it there):
+    // without it a 429 or 5xx with no OAuth error could not be told from a verdict.
+    if (res.status >= 400 && typeof body === 'object' && body !== null && !('status' in body)) body = { ...body, status: res.status };
     return { status: res.status, headers: res.headers, body: body as T };
   }
 }

@@ -1,8 +1,10 @@
 // The CLI's commands as a flat table: each names its options and runs against the daemon's
 // socket (starting the daemon when none answers, unless --no-start). With --json a command
 // prints exactly the result of the protocol method of the same meaning.
+import { existsSync } from 'node:fs';
 import { AppError } from '../../../shared/errors';
 import type { MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
+import { loadConfig } from '../config/load-config';
 import type { Paths } from '../config/paths';
 import { RpcClient } from '../daemon-client/rpc-client';
 import { listenForReply, loopbackTarget, openBrowser, readPastedUrl } from './consent-flow';
@@ -26,7 +28,10 @@ export interface Command {
 }
 
 async function rpc<M extends MethodName>(ctx: CliContext, method: M, params?: ParamsOf<M>): Promise<ResultOf<M>> {
-  const client = await RpcClient.connect({ socketPath: ctx.paths.socketPath, noStart: ctx.args.values['no-start'] === true });
+  // No daemon yet: check the config first, so a broken one is reported now, by key, rather
+  // than as a daemon that never came up.
+  if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) await loadConfig(ctx.paths.configFile);
+  const client = await RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
   try {
     return await client.call(method, params);
   } finally {

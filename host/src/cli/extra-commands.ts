@@ -6,7 +6,10 @@ import { runDaemon } from '../daemon/run';
 import { ensurePrivateDir } from '../io/atomic-file';
 import { systemClock } from '../io/clock';
 import { createLog } from '../io/log';
-import type { Command } from './commands';
+import { realDoctorDeps, formatDoctor, runDoctor } from '../install/doctor';
+import { realInstallContext, runInstall, runUninstall, type CommandOutcome } from '../install/run-install';
+import { createHttp } from '../io/http';
+import type { CliContext, Command } from './commands';
 
 const run: Command = {
   summary: 'run the daemon in the foreground (other commands start it when needed)',
@@ -37,4 +40,59 @@ const run: Command = {
   },
 };
 
-export const EXTRA_COMMANDS: Record<string, Command> = { run };
+function installFlags(ctx: CliContext) {
+  const v = ctx.args.values;
+  return { browser: v.browser as string[] | undefined, userDataDir: v['user-data-dir'] as string | undefined, extensionId: v['extension-id'] as string[] | undefined, service: v.service === true };
+}
+
+/** The config's extensionIds, when there is a readable config; install works without one. */
+async function configExtensionIds(ctx: CliContext): Promise<string[]> {
+  return loadConfig(ctx.paths.configFile).then((c) => c.extensionIds, () => []);
+}
+
+function report(ctx: CliContext, outcome: CommandOutcome): number {
+  if (ctx.args.values.json) ctx.out(JSON.stringify(outcome.result, null, 2));
+  else for (const line of outcome.lines) ctx.out(line);
+  return outcome.exitCode;
+}
+
+const INSTALL_OPTIONS = ['browser', 'user-data-dir', 'extension-id', 'service'];
+
+const install: Command = {
+  summary: 'register the native-messaging host with browsers (and --service: start at login)',
+  usage: 'install [--browser NAME|all]... [--user-data-dir DIR] [--extension-id ID]... [--service]',
+  options: INSTALL_OPTIONS,
+  async run(ctx) {
+    const context = realInstallContext({ env: ctx.env, paths: ctx.paths, configExtensionIds: await configExtensionIds(ctx) });
+    return report(ctx, await runInstall(installFlags(ctx), context));
+  },
+};
+
+const uninstall: Command = {
+  summary: 'remove exactly what install wrote',
+  usage: 'uninstall [--browser NAME|all]... [--user-data-dir DIR] [--service]',
+  options: INSTALL_OPTIONS,
+  async run(ctx) {
+    return report(ctx, await runUninstall(installFlags(ctx), realInstallContext({ env: ctx.env, paths: ctx.paths })));
+  },
+};
+
+const doctor: Command = {
+  summary: 'check config, credential, authority, daemon, permissions, browser manifests, EWS',
+  usage: 'doctor [--user-data-dir DIR]',
+  options: ['user-data-dir'],
+  async run(ctx) {
+    const http = createHttp({ userAgent: `ews-daemon/${PRODUCT_VERSION}` });
+    try {
+      const deps = realDoctorDeps({ env: ctx.env, paths: ctx.paths, http, loadConfig, userDataDir: ctx.args.values['user-data-dir'] as string | undefined });
+      const result = await runDoctor(deps);
+      if (ctx.args.values.json) ctx.out(JSON.stringify(result, null, 2));
+      else for (const line of formatDoctor(result)) ctx.out(line);
+      return result.ok ? 0 : 1;
+    } finally {
+      await http.close();
+    }
+  },
+};
+
+export const EXTRA_COMMANDS: Record<string, Command> = { run, install, uninstall, doctor };

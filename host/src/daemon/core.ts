@@ -16,10 +16,7 @@ import type { Clock, Http, Log } from '../deps';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
 import { ConsentSessions } from './consent-sessions';
-import { Refresher, type AcquiredToken } from './refresher';
-
-/** Refresh tokens lapse after 90 days without use (REFERENCE.md). */
-export const RT_INACTIVITY_MS = 90 * 24 * 60 * 60_000;
+import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
 
 export interface Account {
   id: string;
@@ -139,6 +136,8 @@ export class DaemonCore {
 
   async completeConsent(redirectUrl: string): Promise<ConsentCompleteResult> {
     const reply = parseReplyUrl(redirectUrl, this.deps.config.redirectUri);
+    // Entra may answer an error without the state: nothing to take, but its words still matter.
+    if (reply.kind === 'error' && reply.state === null) throw classifyTokenError({ error: reply.error, errorDescription: reply.description, errorCodes: reply.aadsts ? [reply.aadsts] : undefined });
     const session = reply.state === null ? null : this.sessions.take(reply.state);
     this.queueStatus();
     if (!session) {

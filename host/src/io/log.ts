@@ -7,7 +7,7 @@ import type { Log, LogFields } from '../deps';
 /** Field names that may hold a secret: censored wherever they appear (top level or one deep). */
 const SECRET_KEYS = [
   'accessToken', 'access_token', 'refreshToken', 'refresh_token', 'idToken', 'id_token', 'secret', 'clientSecret',
-  'client_secret', 'client_assertion', 'code', 'codeVerifier', 'code_verifier', 'verifier', 'authorization',
+  'client_secret', 'client_assertion', 'authCode', 'codeVerifier', 'code_verifier', 'verifier', 'authorization',
   'Authorization', 'password', 'privateKey', 'privateKeyPem', 'redirectUrl',
 ];
 const REDACT_PATHS = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)];
