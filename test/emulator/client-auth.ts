@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import type { EntraError } from './entra-errors';
 import { decodeJwt, verifySignature, type DecodedJwt } from './jwt';
 import type { ClientAuthMethod } from './token-mint';
-import type { AppRegistration } from './state';
+import { TENANT_DOMAIN, type AppRegistration } from './state';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Clock skew Entra tolerates on assertion times, in seconds. */
@@ -44,7 +44,7 @@ export function authenticateClient(app: AppRegistration, input: ClientAuthInput)
   const basic = basicCredentials(input.authorization);
   const clientId = input.form.client_id ?? basic?.id;
   if (!clientId) return fail({ status: 400, error: 'invalid_request', aadsts: 900144, vars: { param: 'client_id' } });
-  if (clientId !== app.clientId) return fail({ status: 400, error: 'unauthorized_client', aadsts: 700016, vars: { clientId, tenant: 'contoso.example' } });
+  if (clientId !== app.clientId) return fail({ status: 400, error: 'unauthorized_client', aadsts: 700016, vars: { clientId, tenant: TENANT_DOMAIN } });
   const secret = input.form.client_secret ?? basic?.secret;
   const assertion = input.form.client_assertion;
   const methods = [secret !== undefined, assertion !== undefined || input.form.client_assertion_type !== undefined].filter(Boolean).length;

@@ -1,7 +1,6 @@
 // `npm run emulator` as a person runs it: the bundled main as a real process that prints where
 // it listens, writes a private daemon home, is driven through the HTTPS admin API from outside,
 // and exits cleanly on SIGTERM. Also the argument parser.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttp } from '../../host/src/io/http';
+import { spawnEmulator, type EmulatorProcess } from '../support/emulator-env';
 import { parseEmulatorArgs } from './cli';
 import { CLIENT_ID, DEFAULT_REDIRECT_URI, TENANT_ID } from './index';
 import { EWS_SCOPE, GET_INBOX, pkce } from './test-kit';
@@ -27,62 +27,55 @@ describe('parseEmulatorArgs', () => {
 
 describe('the emulator process', () => {
   let dir: string;
-  let child: ChildProcessWithoutNullStreams;
-  let stdout = '';
-  let exited: Promise<number | null>;
+  let proc: EmulatorProcess;
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'emu-main-'));
-    const bundle = path.join(dir, 'emulator.mjs');
+    const script = path.join(dir, 'emulator.mjs');
     await build({
       entryPoints: [path.join(here, 'main.ts')],
       bundle: true,
       platform: 'node',
       format: 'esm',
-      outfile: bundle,
+      outfile: script,
       logLevel: 'silent',
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     });
-    child = spawn(process.execPath, [bundle, '--auto-consent', '--dir', path.join(dir, 'state')], { stdio: ['pipe', 'pipe', 'pipe'] });
-    exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        if (stdout.includes('Ctrl-C stops it.')) resolve();
-      });
-      child.on('exit', () => reject(new Error(`emulator exited early: ${stdout}`)));
-    });
+    proc = await spawnEmulator({ dir: path.join(dir, 'state'), autoConsent: true, script });
   });
   afterAll(async () => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await proc?.stop();
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  const readConfig = async () => JSON.parse(await fs.readFile(path.join(proc.home, 'config.json'), 'utf8')) as Record<string, string>;
+
   it('prints the URL, the exports and the admin API, but not the client secret', async () => {
-    expect(stdout).toMatch(/^Emulator for Entra ID, EWS and Graph at https:\/\/localhost:\d+ \(tenant contoso\.example/);
-    expect(stdout).toContain(`export NODE_EXTRA_CA_CERTS=${path.join(dir, 'state', 'ca.pem')} EWS_DAEMON_HOME=${path.join(dir, 'state', 'home')}`);
-    const config = JSON.parse(await fs.readFile(path.join(dir, 'state', 'home', 'config.json'), 'utf8')) as Record<string, string>;
-    expect(stdout).not.toContain(config.clientSecret);
+    expect(proc.banner).toMatch(/^Emulator for Entra ID, EWS and Graph at https:\/\/localhost:\d+ \(tenant contoso\.example/);
+    expect(proc.banner).toContain(`export NODE_EXTRA_CA_CERTS=${path.join(dir, 'state', 'ca.pem')} EWS_DAEMON_HOME=${path.join(dir, 'state', 'home')}`);
+    expect(proc.banner).not.toContain((await readConfig()).clientSecret);
   });
 
   it('writes a private daemon config pointing at itself', async () => {
-    const file = path.join(dir, 'state', 'home', 'config.json');
+    const file = path.join(proc.home, 'config.json');
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
-    expect((await fs.stat(path.dirname(file))).mode & 0o777).toBe(0o700);
-    const url = /at (https:\/\/localhost:\d+)/.exec(stdout)?.[1];
-    const config = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, string>;
-    expect(config).toEqual({ clientId: CLIENT_ID, authority: `${url}/${TENANT_ID}`, clientSecret: expect.stringMatching(/^.{3}8Q~.{34}$/), redirectUri: DEFAULT_REDIRECT_URI, ewsUrl: `${url}/EWS/Exchange.asmx`, graphUrl: `${url}/v1.0` });
+    expect((await fs.stat(proc.home)).mode & 0o777).toBe(0o700);
+    expect(await readConfig()).toEqual({
+      clientId: CLIENT_ID,
+      authority: `${proc.url}/${TENANT_ID}`,
+      clientSecret: expect.stringMatching(/^.{3}8Q~.{34}$/),
+      redirectUri: DEFAULT_REDIRECT_URI,
+      ewsUrl: `${proc.url}/EWS/Exchange.asmx`,
+      graphUrl: `${proc.url}/v1.0`,
+    });
   });
 
   it('is driven from another process through the admin API, and serves what it was told', async () => {
-    const config = JSON.parse(await fs.readFile(path.join(dir, 'state', 'home', 'config.json'), 'utf8')) as Record<string, string>;
-    const url = /at (https:\/\/localhost:\d+)/.exec(stdout)?.[1] as string;
-    const http = createHttp({ userAgent: 'test', extraCaPem: await fs.readFile(path.join(dir, 'state', 'ca.pem'), 'utf8') });
+    const config = await readConfig();
+    const http = createHttp({ userAgent: 'test', extraCaPem: proc.caPem });
     try {
-      const set = await http.request({ method: 'POST', url: `${url}/_admin/setMailbox`, body: JSON.stringify(['alice@contoso.example', { total: 7, unread: 2 }]) });
-      expect(JSON.parse(set.body)).toEqual({ result: null });
-      const bad = await http.request({ method: 'POST', url: `${url}/_admin/setMailbox`, body: '["nobody@contoso.example",{"total":1,"unread":0}]' });
-      expect([bad.status, JSON.parse(bad.body).error]).toEqual([400, 'no user nobody@contoso.example in the emulated tenant']);
+      await proc.admin.setMailbox('alice@contoso.example', { total: 7, unread: 2 });
+      await expect(proc.admin.setMailbox('nobody@contoso.example', { total: 1, unread: 0 })).rejects.toThrow('no user nobody@contoso.example in the emulated tenant');
       const { verifier, challenge } = pkce();
       const auth = new URL(`${config.authority}/oauth2/v2.0/authorize`);
       auth.search = new URLSearchParams({ client_id: config.clientId as string, response_type: 'code', redirect_uri: config.redirectUri as string, scope: `${EWS_SCOPE} openid offline_access`, code_challenge: challenge, code_challenge_method: 'S256' }).toString();
@@ -91,16 +84,16 @@ describe('the emulator process', () => {
       const tokens = JSON.parse((await http.request({ method: 'POST', url: `${config.authority}/oauth2/v2.0/token`, body: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } })).body) as { access_token: string };
       const soap = await http.request({ method: 'POST', url: config.ewsUrl as string, body: GET_INBOX, headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'text/xml; charset=utf-8' } });
       expect(soap.body).toMatch(/<t:TotalCount>7<\/t:TotalCount>.*<t:UnreadCount>2<\/t:UnreadCount>/);
-      const stats = JSON.parse((await http.request({ method: 'POST', url: `${url}/_admin/stats` })).body) as { result: { ewsRequests: number } };
-      expect(stats.result.ewsRequests).toBe(1);
+      expect((await proc.admin.stats()).ewsRequests).toBe(1);
+      await proc.admin.failEws('busy-fault');
+      expect((await http.request({ method: 'POST', url: config.ewsUrl as string, body: GET_INBOX, headers: { authorization: `Bearer ${tokens.access_token}` } })).status).toBe(500);
     } finally {
       await http.close();
     }
   });
 
-  it('stops on SIGTERM with exit code 0', async () => {
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(stdout).toContain('Emulator stopped.');
+  it('stops on SIGTERM with exit code 0, removing nothing it was told to keep', async () => {
+    expect(await proc.stop()).toBe(0);
+    await expect(fs.stat(path.join(dir, 'state', 'ca.pem'))).resolves.toBeTruthy();
   });
 });
