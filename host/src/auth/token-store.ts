@@ -80,6 +80,10 @@ export class TokenStore implements ICachePlugin {
     const cache = ctx.tokenCache;
     const retry = this.unsaved.has(cache) && this.clock.now() >= this.retryWriteAt;
     if (!ctx.cacheHasChanged && !retry) return;
+    // msal-node's acquireTokenSilent rebuilds its memory from the text last passed to
+    // deserialize() (TokenCache.overwriteCache), whatever the plugin does: bring that snapshot
+    // up to date now, or the next silent call would forget what MSAL just stored.
+    if (ctx.cacheHasChanged) cache.deserialize(cache.serialize());
     await this.enqueueWrite(cache);
   }
 
