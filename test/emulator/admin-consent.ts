@@ -2,10 +2,10 @@
 // URL with admin_consent=True&tenant=…&scope=…&state=… (no code), or error=access_denied when
 // the administrator cancels or the account is not an administrator.
 import type { Ctx } from './context';
-import { clientProblem, redirectWithError, redirectWithParams, showConsentPage, showErrorPage } from './authorize-response';
+import { clientProblem, redirectWithError, redirectWithParams, showConsentPage, showErrorPage, signIn, signInFailed } from './authorize-response';
 import { queryRecord } from './http-util';
 import { fullScopes, isScopeProblem, parseScopes } from './scopes';
-import { TENANT_DOMAIN, TENANT_ID, type AuthorizeRequest } from './state';
+import { TENANT_ID, type AuthorizeRequest } from './state';
 
 /** The administrator an 'auto' admin consent signs in as. */
 export const DEFAULT_ADMIN = 'admin@contoso.example';
@@ -30,11 +30,8 @@ export function handleAdminConsent(ctx: Ctx, tenantSegment: string): void {
 export function handleAdminDecision(ctx: Ctx, request: AuthorizeRequest, d: { username: string; password?: string; action: 'accept' | 'cancel'; pendingId?: string }): void {
   const { state } = ctx;
   if (d.action === 'cancel') return redirectWithError(ctx, request, { status: 400, error: 'access_denied', aadsts: 65004 }, request.state);
-  const user = state.findUser(d.username);
-  if (!user || (user.password !== undefined && user.password !== d.password)) {
-    if (d.pendingId === undefined) return showErrorPage(ctx, { status: 400, error: 'invalid_request', aadsts: 50034, vars: { user: d.username, tenant: TENANT_DOMAIN } });
-    return showConsentPage(ctx, request, { admin: true, username: d.username, error: 'Sign-in failed. Check the account name and password.', pendingId: d.pendingId });
-  }
+  const user = signIn(state, d.username, d.password);
+  if ('error' in user) return signInFailed(ctx, request, user, { admin: true, username: d.username, pendingId: d.pendingId });
   if (!user.admin) return redirectWithError(ctx, request, { status: 400, error: 'access_denied', aadsts: 90094 }, request.state);
   for (const [uri, names] of request.scopes.byResource) for (const s of fullScopes(uri, names)) state.adminGrants.add(s);
   const params: Record<string, string> = { admin_consent: 'True', tenant: TENANT_ID, scope: request.scope };

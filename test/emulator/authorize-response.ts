@@ -5,9 +5,9 @@ import crypto from 'node:crypto';
 import type { Ctx } from './context';
 import { isKnownTenant } from './context';
 import { consentPage } from './consent-page';
-import { errorPage, newErrorIds, redirectErrorParams, type EntraError } from './entra-errors';
+import { errorPage, errorText, newErrorIds, redirectErrorParams, type EntraError } from './entra-errors';
 import { escapeHtml, redirect, sendHtml } from './http-util';
-import { TENANT_DOMAIN, type AuthorizeRequest } from './state';
+import { TENANT_DOMAIN, type AuthorizeRequest, type EmulatorState, type User } from './state';
 
 type Query = Record<string, string>;
 
@@ -91,4 +91,18 @@ export function clientProblem(ctx: Ctx, tenantSegment: string, q: Query): EntraE
   if (!q.redirect_uri) return { status: 400, error: 'invalid_request', aadsts: 900144, vars: { param: 'redirect_uri' } };
   if (!isRegisteredRedirect(ctx.state.app.redirectUris, q.redirect_uri)) return { status: 400, error: 'invalid_request', aadsts: 50011, vars };
   return null;
+}
+
+/** The account named on the sign-in form (or by login_hint), if it exists and the password fits. */
+export function signIn(state: EmulatorState, username: string, password: string | undefined): User | EntraError {
+  const user = state.findUser(username);
+  if (!user) return { status: 400, error: 'invalid_request', aadsts: 50034, vars: { user: username, tenant: TENANT_DOMAIN } };
+  if (user.password !== undefined && user.password !== password) return { status: 400, error: 'invalid_grant', aadsts: 50126 };
+  return user;
+}
+
+/** A failed sign-in: the page again with the error, or (no page: auto consent) Entra's error page. */
+export function signInFailed(ctx: Ctx, request: AuthorizeRequest, e: EntraError, opts: { admin: boolean; username: string; pendingId?: string }): void {
+  if (opts.pendingId === undefined) return showErrorPage(ctx, e);
+  showConsentPage(ctx, request, { ...opts, error: `AADSTS${e.aadsts}: ${errorText(e)}` });
 }

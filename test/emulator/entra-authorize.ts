@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import type { Ctx } from './context';
 import { handleAdminDecision } from './admin-consent';
-import { clientProblem, redirectWithError, redirectWithParams, showConsentPage, showErrorPage } from './authorize-response';
+import { clientProblem, redirectWithError, redirectWithParams, showConsentPage, showErrorPage, signIn, signInFailed } from './authorize-response';
 import type { EntraError } from './entra-errors';
 import { parseForm, queryRecord, readBody } from './http-util';
 import { fullScopes, isScopeProblem, parseScopes } from './scopes';
@@ -92,16 +92,8 @@ interface Decision {
 function decide(ctx: Ctx, request: AuthorizeRequest, d: Decision): void {
   const { state } = ctx;
   if (d.action === 'cancel') return redirectWithError(ctx, request, { status: 400, error: 'access_denied', aadsts: 65004 }, request.state);
-  const user = state.findUser(d.username);
-  const signInError: EntraError | null = !user
-    ? { status: 400, error: 'invalid_request', aadsts: 50034, vars: { user: d.username, tenant: TENANT_DOMAIN } }
-    : user.password !== undefined && user.password !== d.password
-      ? { status: 400, error: 'invalid_grant', aadsts: 50126 }
-      : null;
-  if (signInError || !user) {
-    if (state.consentMode === 'auto' && d.pendingId === undefined) return showErrorPage(ctx, signInError ?? { status: 400, error: 'invalid_request', aadsts: 9002313 });
-    return showConsentPage(ctx, request, { admin: false, username: d.username, error: `AADSTS${signInError?.aadsts}: sign-in failed. Check the account name and password.`, pendingId: d.pendingId });
-  }
+  const user = signIn(state, d.username, d.password);
+  if ('error' in user) return signInFailed(ctx, request, user, { admin: false, username: d.username, pendingId: d.pendingId });
   const vars = { appName: state.app.displayName, clientId: state.app.clientId, user: user.username };
   if (!user.assigned) return redirectWithError(ctx, request, { status: 400, error: 'access_denied', aadsts: 50105, vars }, request.state);
   const wanted = [...request.scopes.byResource].flatMap(([uri, names]) => fullScopes(uri, names));
