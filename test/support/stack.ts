@@ -27,7 +27,7 @@ export interface Stack {
   cli(args: string[], opts?: { input?: string; env?: Record<string, string> }): Promise<CliResult>;
   /** Runs the CLI with --json and parses stdout; throws with stderr when it exits non-zero. */
   json<T = unknown>(args: string[]): Promise<T>;
-  /** Signs alice (or user) in through consent begin / the emulator / consent complete. */
+  /** Signs alice (or user) in through consent begin / the emulator / consent complete, and waits for the first count the daemon fetches after it. */
   signIn(user?: string): Promise<void>;
   /** The Reply URL the emulator redirects a sign-in to (consent mode 'auto'). */
   followAuthUrl(authUrl: string): Promise<string>;
@@ -86,6 +86,7 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
     const begun = await json<{ authUrl: string }>(['consent', 'begin', '--login-hint', user]);
     const reply = await followAuthUrl(begun.authUrl);
     await json(['consent', 'complete', reply]);
+    await cli(['inbox']); // settles the count the daemon starts after a sign-in, so no test races it
   };
 
   const daemonPid = async () => {
