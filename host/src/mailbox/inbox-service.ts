@@ -102,7 +102,7 @@ export class InboxService {
   /** One call through a backend, with one forced token refresh and one retry on a 401. */
   private async via(backend: Backend, account: MailboxAccount): Promise<Counts> {
     const call = async (forceRefresh: boolean) => {
-      const token = await this.deps.tokens.getToken(account.id, backend, { forceRefresh });
+      const token = await this.deps.tokens.getToken(account.id, backend, { forceRefresh }).catch((e: unknown) => Promise.reject(this.scopeMissing(e, backend)));
       const clientRequestId = randomUUID();
       const deps = { http: this.deps.http, log: this.deps.log };
       return backend === 'ews'
@@ -116,6 +116,21 @@ export class InboxService {
       this.deps.log.info('mailbox refused the token; refreshing once and retrying', { backend, account: account.username });
       return call(true);
     }
+  }
+
+  /**
+   * AADSTS65001 on a token for one backend means the grant never covered its scope (a sign-in
+   * made while the other backend was configured): say which permission a new sign-in must grant.
+   */
+  private scopeMissing(e: unknown, backend: Backend): unknown {
+    if (!isAppError(e) || e.data.aadsts !== 65001) return e;
+    const scope = backend === 'ews' ? this.deps.config.ewsScope : this.deps.config.graphScope;
+    const why = backend === 'graph' && this.deps.config.backend === 'auto' ? ', which this account needs now that EWS is turned off' : '';
+    return new AppError('scope_missing', `The sign-in did not grant ${scope}${why}.`, {
+      advice: `Sign in again (\`ews-daemon consent\` or Sign in in the popup) and accept ${scope.split('/').pop()}; where users may not consent, an administrator can grant it with \`ews-daemon consent --admin\`.`,
+      retryable: false,
+      aadsts: 65001,
+    }, { cause: e });
   }
 
   /** Remembers a server's back-off so that nobody asks again before it ends. */
