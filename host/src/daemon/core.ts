@@ -219,6 +219,7 @@ export class DaemonCore {
       await this.deps.msal.remove(a.id);
       this.accounts.delete(a.id);
       this.records.remove(a.id);
+      this.inbox.forget(a.id);
       this.inboxErrors.delete(a.id);
       this.deps.log.info('signed out', { account: a.username });
     }

@@ -19,6 +19,8 @@ export const DEFAULT_MAX_AGE_MS = 30_000;
 export const EWS_RECHECK_MS = 24 * 60 * 60_000;
 /** A busy server that gave no delay is left alone this long (EWS' own back-offs run to minutes). */
 export const DEFAULT_BUSY_MS = 60_000;
+/** An unchanged count is saved again after this long, so a restart shows a recent fetch time (5 min). */
+export const PERSIST_STALE_MS = 5 * 60_000;
 /** EWS is off for good in Exchange Online from this date (REFERENCE.md). */
 export const EWS_RETIREMENT = '2027-04-01';
 
@@ -45,11 +47,12 @@ type Counts = { total: number; unread: number };
 export class InboxService {
   private readonly inflight = new Map<string, Promise<InboxCount>>();
   private readonly busyUntil = new Map<string, number>();
+  private readonly latest = new Map<string, InboxCount>();
 
   constructor(private readonly deps: InboxServiceDeps) {}
 
   last(accountId: string): InboxCount | null {
-    return this.deps.records.get(accountId).inbox;
+    return this.latest.get(accountId) ?? this.deps.records.get(accountId).inbox;
   }
 
   count(account: MailboxAccount, maxAgeMs = DEFAULT_MAX_AGE_MS): Promise<InboxCount> {
@@ -61,6 +64,12 @@ export class InboxService {
       this.inflight.set(account.id, pending);
     }
     return pending;
+  }
+
+  /** Drops what is held for an account that signed out. */
+  forget(accountId: string): void {
+    this.latest.delete(accountId);
+    this.busyUntil.delete(accountId);
   }
 
   /** The backend that answers now for this account, and why, in words for status lines. */
@@ -94,9 +103,21 @@ export class InboxService {
     }
     if (backend === 'ews' && this.deps.records.get(account.id).ewsDisabledAt !== null) this.markEwsEnabled(account.id);
     const count: InboxCount = { account: account.username, total: counts.total, unread: counts.unread, fetchedAt: this.deps.clock.now(), backend };
-    this.deps.records.update(account.id, { inbox: count });
+    this.remember(account.id, count);
     this.deps.onCount(account.id, count);
     return count;
+  }
+
+  /**
+   * Keeps the newest count in memory and on disk (shown at once after a restart). The disk is
+   * written when the count or backend changed, or the saved one is stale: not on every fetch,
+   * which would put an fsync on the hot path of `inbox.count`.
+   */
+  private remember(accountId: string, count: InboxCount): void {
+    this.latest.set(accountId, count);
+    const saved = this.deps.records.get(accountId).inbox;
+    const same = saved && saved.total === count.total && saved.unread === count.unread && saved.backend === count.backend;
+    if (!same || count.fetchedAt - saved.fetchedAt > PERSIST_STALE_MS) this.deps.records.update(accountId, { inbox: count });
   }
 
   /** One call through a backend, with one forced token refresh and one retry on a 401. */
