@@ -159,7 +159,10 @@ export class DaemonCore {
     this.inboxErrors.delete(account.id);
     this.records.update(account.id, { lastRefreshAt: this.deps.clock.now() });
     this.refresher.markConsented(account.id);
-    this.track(account.id, this.inbox.backend(account.id).active);
+    const backend = this.inbox.backend(account.id).active;
+    this.track(account.id, backend);
+    // The code's tokens are in MSAL's cache: take the access token now, so the answer shows its expiry.
+    await this.refresher.getToken(account.id, backend).catch(() => undefined);
     this.deps.log.info('signed in', { account: account.username });
     void this.countQuietly(account, 0);
     return { kind: 'signed-in', account: this.accountStatus(account) };
