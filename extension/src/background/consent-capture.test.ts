@@ -42,7 +42,6 @@ class Fakes {
           this.tabs.set(id, url);
           return { id };
         },
-        update: async (id, { url }) => void this.tabs.set(id, url),
         remove: async (id) => {
           this.tabs.delete(id);
           this.closedTabs.push(id);
@@ -73,7 +72,7 @@ async function begun() {
 }
 
 describe('ConsentCapture', () => {
-  it('adds a rule for its own tab before sending the tab to the sign-in page', async () => {
+  it('opens the sign-in page in a new tab and catches the Reply URL in that tab only', async () => {
     const { f, tabId } = await begun();
     expect(f.rules.get(tabId)!.condition.tabIds).toEqual([tabId]);
     expect(f.tabs.get(tabId)).toBe('https://login.example/authorize?x=1');

@@ -18,7 +18,6 @@ export interface CaptureDeps {
   };
   tabs: {
     create(p: { url: string; active: boolean }): Promise<{ id?: number }>;
-    update(tabId: number, p: { url: string }): Promise<unknown>;
     remove(tabId: number): Promise<void>;
     get(tabId: number): Promise<unknown>;
   };
@@ -64,8 +63,11 @@ export class ConsentCapture {
         retryable: false,
       });
     }
-    // A blank tab first, so the rule is in place before the identity provider can redirect.
-    const tab = await tabs.create({ url: 'about:blank', active: true });
+    // The tab opens straight at the sign-in page and the rule follows within milliseconds: the
+    // identity provider cannot redirect before the person acts (prompt=select_account, or the
+    // admin-consent page). Opening about:blank first and navigating it after made Chromium 156
+    // crash the tab's first renderer now and then (Inspector.targetCrashed in the e2e tests).
+    const tab = await tabs.create({ url: session.authUrl, active: true });
     const tabId = tab.id!;
     const p: Pending = { state: session.state, tabId, redirectUri: session.redirectUri, expiresAt: session.expiresAt };
     try {
@@ -76,7 +78,6 @@ export class ConsentCapture {
       throw new AppError('internal', `Could not set up the sign-in capture (${String(e)}).`, { advice: 'Reload the extension and try again.', retryable: true });
     }
     this.track(p);
-    await tabs.update(tabId, { url: session.authUrl });
     return { tabId };
   }
 

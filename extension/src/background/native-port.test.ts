@@ -28,7 +28,7 @@ class FakePort implements NativePort {
     for (const cb of this.onMsg) cb({ jsonrpc: '2.0', id, result });
   }
   fail(id: number | undefined, code: string, message: string) {
-    for (const cb of this.onMsg) cb({ jsonrpc: '2.0', id, error: { code: -32000, message, data: { code, advice: 'do this', retryable: false } } });
+    for (const cb of this.onMsg) cb({ jsonrpc: '2.0', id: id ?? null, error: { code: -32000, message, data: { code, advice: 'do this', retryable: false } } });
   }
   notify(method: string, params: unknown) {
     for (const cb of this.onMsg) cb({ jsonrpc: '2.0', method, params });
@@ -140,6 +140,14 @@ describe('NativeClient', () => {
     expect(ports.length).toBe(2);
     client.ensureOpen();
     expect(ports.length).toBe(3);
+  });
+
+  it('reports the companion’s own reason when it says why it exits', async () => {
+    const { ports, events, client } = setup();
+    client.ensureOpen();
+    ports[0]!.fail(undefined, 'daemon_unreachable', 'The daemon did not answer within 5000 ms.');
+    ports[0]!.close('Native host has exited.');
+    expect(events.at(-1)).toMatchObject({ kind: 'failed', error: { code: 'daemon_unreachable', message: 'The daemon did not answer within 5000 ms.', data: { advice: 'do this' } } });
   });
 
   it('drops a port that never answers its greeting', async () => {

@@ -60,7 +60,8 @@ interface Pending {
 export class NativeClient {
   private port: NativePort | null = null;
   private answered = false;
-  private handshakeError: AppError | null = null;
+  /** Why this port failed, when the companion said so itself (better than classifying the close). */
+  private portError: AppError | null = null;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private attempt = 0;
@@ -104,7 +105,7 @@ export class NativeClient {
 
   private open(): void {
     this.answered = false;
-    this.handshakeError = null;
+    this.portError = null;
     this.emit({ kind: 'connecting' });
     const port = this.deps.connect();
     this.port = port;
@@ -124,11 +125,11 @@ export class NativeClient {
       if (port !== this.port || !(e instanceof AppError)) return;
       this.deps.log('greeting the companion failed', e.data);
       if (e.code === 'timeout') {
-        this.handshakeError = e;
+        this.portError = e;
         port.disconnect();
         this.closed(port, 'the companion did not answer');
       } else if (this.answered) {
-        this.handshakeError = e;
+        this.portError = e;
       }
     }
   }
@@ -139,6 +140,11 @@ export class NativeClient {
     const m = message as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: RpcError };
     if (typeof m.method === 'string' && m.id === undefined) {
       this.emit({ kind: 'notification', method: m.method, params: m.params });
+      return;
+    }
+    if (m.id === null && m.error) {
+      // The host's word on why it is about to exit (e.g. the daemon would not start): keep it for the close.
+      this.portError = toAppError(m.error);
       return;
     }
     if (typeof m.id !== 'number') return;
@@ -158,7 +164,7 @@ export class NativeClient {
   private closed(port: NativePort, reason: string | undefined): void {
     if (port !== this.port) return;
     this.port = null;
-    const error = this.handshakeError ?? classifyPortEnd({ reason, answered: this.answered }, this.deps.hint);
+    const error = this.portError ?? classifyPortEnd({ reason, answered: this.answered }, this.deps.hint);
     this.deps.log('companion port closed', { reason, code: error.code });
     for (const id of [...this.pending.keys()]) this.settle(id, null, error);
     const delay = RECONNECT_DELAYS_MS[Math.min(this.attempt, RECONNECT_DELAYS_MS.length - 1)]!;

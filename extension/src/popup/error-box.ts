@@ -4,6 +4,9 @@ import type { ErrorCode } from '../../../shared/errors';
 import { h } from '../lib/dom';
 import { ERROR_TEXT } from './error-text';
 
+/** Microsoft's own page that explains an AADSTS number. */
+const AADSTS_LOOKUP = 'https://login.microsoftonline.com/error?code=';
+
 export interface ShownError {
   code: ErrorCode;
   message: string;
@@ -18,7 +21,10 @@ export function errorBox(e: ShownError, testid: string, heading?: string): HTMLE
     'div',
     { class: 'error', role: 'alert', 'data-testid': testid, 'data-code': e.code },
     h('p', { class: 'error-title' }, heading ? `${heading}: ${title}` : title),
-    h('p', { class: 'error-message' }, e.message, e.aadsts ? h('span', { class: 'aadsts', 'data-testid': 'aadsts' }, ` (AADSTS${e.aadsts})`) : null),
+    h('p', { class: 'error-message' }, e.message),
+    e.aadsts
+      ? h('p', { class: 'aadsts' }, 'Entra error code ', h('a', { href: `${AADSTS_LOOKUP}${e.aadsts}`, target: '_blank', rel: 'noopener', 'data-testid': 'aadsts' }, `AADSTS${e.aadsts}`))
+      : null,
     e.advice ? h('p', { class: 'advice', 'data-testid': 'error-advice' }, e.advice) : null,
     e.link ? h('p', {}, h('a', { href: e.link, target: '_blank', rel: 'noopener' }, 'More help')) : null,
   );

@@ -62,13 +62,16 @@ function connectionPart(view: View): Node {
   if (c.kind === 'connecting') return h('p', { class: 'muted', 'data-testid': 'connecting' }, 'Connecting to the companion…');
   if (c.kind === 'connected') return h('p', { class: 'muted', 'data-testid': 'connected' }, view.pendingConsents > 0 ? 'Waiting for you to finish signing in in the other tab.' : '');
   if (c.error.code === 'companion_missing') return companionPanel(view.install, c.error);
-  const retry = c.nextAttemptAt ? h('p', { class: 'muted', 'data-relative': c.nextAttemptAt, 'data-template': 'Trying again {}.' }, `Trying again ${formatRelative(c.nextAttemptAt, Date.now())}.`) : '';
+  const retry = c.nextAttemptAt ? h('p', { class: 'muted', 'data-relative': c.nextAttemptAt, 'data-clamp': true, 'data-template': 'Trying again {}.' }, `Trying again ${relative(c.nextAttemptAt, Date.now(), true)}.`) : '';
   return h('div', {}, errorBox(c.error, 'connection-error'), retry);
 }
 
+/** How long the outcome of the last sign-in stays in the popup, in ms: success briefly, failure long enough to come back to. */
+const NOTICE_MS = { ok: 60_000, failed: 30 * 60_000 };
+
 function consentPart(view: View): Node | null {
   const n = view.consent;
-  if (!n) return null;
+  if (!n || Date.now() - n.at > (n.kind === 'failed' ? NOTICE_MS.failed : NOTICE_MS.ok)) return null;
   if (n.kind === 'failed') return errorBox(n.error, 'consent-error', 'Sign-in did not finish');
   const text = n.kind === 'signed-in' ? `Signed in as ${n.account}.` : `An administrator approved the app for tenant ${n.tenant}.`;
   return h('p', { class: 'notice', 'data-testid': 'consent-ok' }, text);
@@ -91,8 +94,13 @@ function tick(): void {
   const now = Date.now();
   for (const el of document.querySelectorAll<HTMLElement>('[data-countdown]')) el.textContent = formatCountdown(Number(el.dataset.countdown) - now);
   for (const el of document.querySelectorAll<HTMLElement>('[data-relative]')) {
-    el.textContent = (el.dataset.template ?? '{}').replace('{}', formatRelative(Number(el.dataset.relative), now));
+    el.textContent = (el.dataset.template ?? '{}').replace('{}', relative(Number(el.dataset.relative), now, el.dataset.clamp !== undefined));
   }
+}
+
+/** formatRelative, or "now" for a moment already past when only the future makes sense. */
+function relative(at: number, now: number, futureOnly: boolean): string {
+  return futureOnly && at <= now ? 'now' : formatRelative(at, now);
 }
 
 $('sign-in').addEventListener('click', () => void run('sign-in', 'Opening the sign-in page…', () => ask({ type: 'signIn' })));
