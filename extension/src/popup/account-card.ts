@@ -65,7 +65,7 @@ function tokenClock(a: AccountStatus, now: number): HTMLElement {
   );
   if (a.lastRefreshAt) rows.push(row('Last refresh', moment(a.lastRefreshAt, now)));
   if (a.nextRefreshAt) rows.push(row('Next refresh', moment(a.nextRefreshAt, now)));
-  if (a.refreshTokenLapsesAt) {
+  if (a.refreshTokenLapsesAt && a.state.kind !== 'needs-consent') {
     rows.push(row('Sign-in lasts until', h('time', { datetime: new Date(a.refreshTokenLapsesAt).toISOString(), 'data-testid': 'lapses' }, `${formatLocalDate(a.refreshTokenLapsesAt)} if unused`)));
   }
   return h('dl', { class: 'clock' }, ...rows);

@@ -73,6 +73,8 @@ function consentPart(view: View): Node | null {
   const n = view.consent;
   if (!n || Date.now() - n.at > (n.kind === 'failed' ? NOTICE_MS.failed : NOTICE_MS.ok)) return null;
   if (n.kind === 'failed') return errorBox(n.error, 'consent-error', 'Sign-in did not finish');
+  // A success that no longer holds (the grant lapsed since) would contradict the card below.
+  if (n.kind === 'signed-in' && view.status?.accounts.find((a) => a.username === n.account)?.state.kind === 'needs-consent') return null;
   const text = n.kind === 'signed-in' ? `Signed in as ${n.account}.` : `An administrator approved the app for tenant ${n.tenant}.`;
   return h('p', { class: 'notice', 'data-testid': 'consent-ok' }, text);
 }
