@@ -159,7 +159,14 @@ async function idleRss(stack: Stack) {
   await stack.json(['inbox']);
   const pid = (await stack.daemonPid())!;
   await new Promise((r) => setTimeout(r, minutes * 60_000));
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    console.log(`the daemon (pid ${pid}) is gone after ${minutes} idle minutes; its log ends:\n${readFileSync(`${stack.home}/daemon.log`, 'utf8').split('\n').slice(-12).join('\n')}`);
+    return;
+  }
+  const rss = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   console.log(`daemon RSS after ${minutes} idle minutes: ${(Number(rss) / 1024).toFixed(1)} MB (target ≤ 80 MB)`);
 }
 

@@ -23,6 +23,15 @@ const run: Command = {
     const stopRequested = new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve());
       process.once('SIGINT', () => resolve());
+      process.once('SIGHUP', () => resolve());
+    });
+    // A daemon must not vanish without a word: a stray rejection is logged and survived; an
+    // uncaught exception is logged, and the daemon exits (the next command starts a new one).
+    process.on('unhandledRejection', (e) => log.error('unhandled rejection (a bug)', { error: e instanceof Error ? e.stack : String(e) }));
+    process.on('uncaughtException', (e) => {
+      log.error('uncaught exception (a bug); exiting', { error: e.stack ?? String(e) });
+      log.flush();
+      process.exit(70);
     });
     try {
       await runDaemon({
