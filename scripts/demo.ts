@@ -4,7 +4,7 @@
 // page, then the Inbox count the popup shows and screenshots of the popup and the token viewer.
 // Everything it started is stopped and removed at the end, on failure and on Ctrl-C.
 import path from 'node:path';
-import { ARTIFACTS, screenshot, signInThroughPopup, startBrowserStack, type BrowserStack } from '../test/e2e/harness';
+import { screenshot, signInThroughPopup, startBrowserStack, type BrowserStack } from '../test/e2e/harness';
 import { waitForText, waitUntil } from '../test/e2e/wait';
 
 const USER = 'alice@contoso.example';
@@ -13,6 +13,7 @@ const LINGER_SECONDS = Number(process.env.DEMO_LINGER_SECONDS ?? (process.env.DI
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 let starting: Promise<BrowserStack> | null = null;
+let interrupted = false;
 let closing: Promise<void> | null = null;
 
 function cleanUp(): Promise<void> {
@@ -25,6 +26,8 @@ function cleanUp(): Promise<void> {
 
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
     say(`\n${signal}: stopping Chromium, the daemon and the emulator…`);
     void cleanUp().finally(() => process.exit(code));
   });
@@ -33,7 +36,7 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 async function main(): Promise<void> {
   const headless = !process.env.DISPLAY;
   say(`Starting the Entra/EWS emulator, a daemon home and Chromium (${headless ? 'headless: no DISPLAY' : 'headed'}) with the extension…`);
-  starting = startBrowserStack({ headless });
+  starting = startBrowserStack({ headless, playwrightHandlesSignals: false });
   const b = await starting;
   say(`  emulator   ${b.stack.emulator.url}`);
   say(`  daemon home ${b.stack.home} (config, token cache, socket, log)`);
@@ -53,7 +56,7 @@ async function main(): Promise<void> {
   const [viewer] = await Promise.all([b.ctx.waitForEvent('page'), popup.click('#open-viewer')]);
   await viewer.locator('[data-testid=entry-access-token]').first().waitFor({ timeout: 15_000 });
   shots.push(await screenshot(viewer, 'demo/viewer', { viewport: true }));
-  say(`Screenshots: ${shots.map((s) => path.relative(process.cwd(), s)).join(', ')} (in ${path.relative(process.cwd(), ARTIFACTS) || '.'})`);
+  say(`Screenshots: ${shots.map((s) => path.relative(process.cwd(), s)).join(', ')}`);
   if (LINGER_SECONDS > 0) {
     say(`Leaving the browser open for ${LINGER_SECONDS} s…`);
     await new Promise((r) => setTimeout(r, LINGER_SECONDS * 1000));
@@ -75,10 +78,11 @@ try {
   await main();
 } catch (e) {
   exitCode = 1;
-  say(`\nThe demo failed: ${e instanceof Error ? e.message : String(e)}`);
+  // After Ctrl-C the browser goes away under main(): that is not a failure to report.
+  if (!interrupted) say(`\nThe demo failed: ${e instanceof Error ? e.message : String(e)}`);
 } finally {
-  say('Cleaning up (Chromium, daemon, emulator, temporary folders)…');
+  if (!interrupted) say('Cleaning up (Chromium, daemon, emulator, temporary folders)…');
   await cleanUp();
 }
-realTenant();
-process.exit(exitCode);
+if (!interrupted) realTenant();
+process.exit(interrupted ? 130 : exitCode);

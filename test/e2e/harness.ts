@@ -30,6 +30,11 @@ export interface StartOptions {
   installCompanion?: boolean;
   /** Default: headless unless HEADED=1. */
   headless?: boolean;
+  /**
+   * Let Playwright close Chromium and exit on Ctrl-C (its default). The demo says false and
+   * cleans up itself: Playwright's handler exits before the daemon and the emulator are stopped.
+   */
+  playwrightHandlesSignals?: boolean;
   /** Extra daemon config keys (pollIntervalSeconds is 5 here, the least allowed, so events come fast). */
   config?: Record<string, unknown>;
 }
@@ -69,7 +74,7 @@ export async function startBrowserStack(opts: StartOptions = {}): Promise<Browse
   await fs.mkdir(profile, { recursive: true, mode: 0o700 });
   try {
     if (opts.installCompanion !== false) await install(stack, profile);
-    const ctx = await launch(stack, profile, opts.headless ?? process.env.HEADED !== '1');
+    const ctx = await launch(stack, profile, opts.headless ?? process.env.HEADED !== '1', opts.playwrightHandlesSignals ?? true);
     await recordBrowser(ctx);
     return browserStack(stack, ctx, profile);
   } catch (e) {
@@ -84,11 +89,14 @@ export async function install(stack: Stack, profile: string): Promise<void> {
   if (r.code !== 0) throw new Error(`ews-daemon install exited ${r.code}: ${r.stderr}${r.stdout}`);
 }
 
-async function launch(stack: Stack, profile: string, headless: boolean): Promise<BrowserContext> {
+async function launch(stack: Stack, profile: string, headless: boolean, handleSignals: boolean): Promise<BrowserContext> {
   const spki = await emulatorSpkiHashes(stack.emulator.url, stack.emulator.caPem);
   return chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless,
+    handleSIGINT: handleSignals,
+    handleSIGTERM: handleSignals,
+    handleSIGHUP: handleSignals,
     // The native host, and the daemon it starts, inherit the browser's environment.
     env: stack.env,
     viewport: POPUP_VIEWPORT,
