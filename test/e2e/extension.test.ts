@@ -71,7 +71,9 @@ describe('the extension in Chromium with the real companion and the emulator', (
   });
 
   it('can be used with the keyboard alone, with the focus visible', async () => {
-    await popup.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    // A fresh popup, as when it is opened from the toolbar: Tab starts from the top.
+    await popup.reload();
+    await popup.locator(`${card(ALICE)} [data-testid=refresh]`).waitFor();
     const order: string[] = [];
     for (let i = 0; i < 5; i++) {
       await popup.keyboard.press('Tab');
@@ -167,6 +169,11 @@ describe('the extension in Chromium with the real companion and the emulator', (
     await tab.click('#accept');
     await waitForText(popup, `${card(ALICE)} [data-testid=state]`, 'Signed in', 20_000);
     await waitUntil('badge', () => b.badge(), (x) => x.text === '26');
+  });
+
+  it('lets an administrator approve the app for the whole tenant', async () => {
+    await signInThroughPopup(popup, { admin: true, user: 'admin@contoso.example' });
+    await waitForText(popup, '[data-testid=consent-ok]', /An administrator approved the app for tenant/);
   });
 
   it('signs out: the account leaves the popup and the badge', async () => {
