@@ -57,7 +57,8 @@ export class InboxService {
 
   count(account: MailboxAccount, maxAgeMs = DEFAULT_MAX_AGE_MS): Promise<InboxCount> {
     const cached = this.last(account.id);
-    if (cached && this.deps.clock.now() - cached.fetchedAt <= maxAgeMs) return Promise.resolve(cached);
+    // Strictly younger: maxAgeMs 0 always fetches, even within the millisecond of the last fetch.
+    if (cached && this.deps.clock.now() - cached.fetchedAt < maxAgeMs) return Promise.resolve(cached);
     let pending = this.inflight.get(account.id);
     if (!pending) {
       pending = this.fetch(account).finally(() => this.inflight.delete(account.id));
