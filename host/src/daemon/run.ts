@@ -3,7 +3,6 @@
 // connect fast and wait for readiness), and on SIGTERM/SIGINT closes the socket, stops the
 // refresher and flushes the token cache before it returns.
 import fs from 'node:fs/promises';
-import type net from 'node:net';
 import { AppError } from '../../../shared/errors';
 import { EXTENSION_ID, FIREFOX_ADDON_ID, PRODUCT_VERSION } from '../../../shared/constants';
 import type { Config } from '../config/config';
@@ -12,8 +11,7 @@ import type { Clock, Log } from '../deps';
 import { ensurePrivateDir } from '../io/atomic-file';
 import { tryAcquireLock } from '../io/file-lock';
 import { createHttp } from '../io/http';
-import type { Handlers } from './server';
-import { listen } from './server';
+import { listen, type Handlers, type Listening } from './server';
 
 export interface RunOptions {
   config: Config;
@@ -37,7 +35,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
       retryable: false,
     });
   }
-  let server: net.Server | null = null;
+  let server: Listening | null = null;
   try {
     if (process.platform !== 'win32') await fs.rm(paths.socketPath, { force: true }); // stale: we hold the lock
     let resolveReady!: (h: Handlers) => void;
@@ -58,7 +56,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     opts.onListening?.();
     await serveUntilStopped(opts, subscriptions, resolveReady);
   } finally {
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await server?.close();
     await fs.rm(paths.pidFile, { force: true });
     await lock.release();
     log.info('stopped');

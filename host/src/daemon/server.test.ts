@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXTENSION_ID } from '../../../shared/constants';
 import { encodeFrame, FrameDecoder } from '../../../shared/framing';
 import { silentLog } from '../io/log';
-import { listen, type Handlers } from './server';
+import { listen, type Handlers, type Listening } from './server';
 
 const ALLOWED = `chrome-extension://${EXTENSION_ID}/`;
 
@@ -56,7 +56,7 @@ const errorCode = (m: Record<string, unknown>) => (m.error as { data: { code: st
 describe('daemon socket server', () => {
   let dir: string;
   let socketPath: string;
-  let server: net.Server;
+  let server: Listening;
   const handlers = {
     status: async () => ({ ok: true }),
     'inbox.count': async (p: unknown) => ({ echo: p }),
@@ -70,7 +70,7 @@ describe('daemon socket server', () => {
     server = await listen(socketPath, { log: silentLog, handlers, isAllowedOrigin: (o) => o === ALLOWED, onClose: () => {} });
   });
   afterAll(async () => {
-    server.close();
+    await server.close();
     await fs.rm(dir, { recursive: true, force: true });
   });
 
@@ -137,6 +137,17 @@ describe('daemon socket server', () => {
     p.send({ jsonrpc: '2.0', id: 4, method: 'relay.hello', params: { origin: ALLOWED } });
     expect(errorCode(await p.next())).toBe('invalid_request');
     p.socket.end();
+  });
+
+  it('ends open connections when it closes, so a daemon stops promptly under a connected browser', async () => {
+    const extra = await fs.mkdtemp(path.join(os.tmpdir(), 'ewsd-srv-'));
+    const s2 = await listen(path.join(extra, 's.sock'), { log: silentLog, handlers, isAllowedOrigin: () => true, onClose: () => {} });
+    const p = await Peer.connect(path.join(extra, 's.sock'));
+    const started = Date.now();
+    await s2.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    await expect(p.next()).rejects.toThrow('closed');
+    await fs.rm(extra, { recursive: true, force: true });
   });
 
   it('survives a fuzz run of random and mutated frames', async () => {

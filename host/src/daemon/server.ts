@@ -30,14 +30,29 @@ export interface ServerDeps {
 
 let nextConnectionId = 1;
 
+export interface Listening {
+  /** Stops accepting, ends every open connection (a browser's native host may hold one for hours) and resolves when closed. */
+  close(): Promise<void>;
+}
+
 /** Listens on socketPath (the caller made its folder 0700 and removed a stale socket). */
-export function listen(socketPath: string, deps: ServerDeps): Promise<net.Server> {
-  const server = net.createServer((socket) => serve(socket, deps));
+export function listen(socketPath: string, deps: ServerDeps): Promise<Listening> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    serve(socket, deps);
+  });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => {
       server.off('error', reject);
-      resolve(server);
+      resolve({ close });
     });
   });
 }
