@@ -1,8 +1,9 @@
-// The real Http: undici with the machine's trust store (NODE_EXTRA_CA_CERTS is part of Node's
-// default TLS context) and its proxy settings (EnvHttpProxyAgent reads HTTPS_PROXY, HTTP_PROXY
-// and NO_PROXY). Any HTTP status resolves; failing to get an answer rejects as 'transient'.
+// The real Http: Node's own fetch with the machine's trust store (NODE_EXTRA_CA_CERTS is part of
+// Node's default TLS context). The undici package, which weighs some 15 MB of a daemon's memory,
+// is loaded only when it is needed: a proxy is configured (EnvHttpProxyAgent reads HTTPS_PROXY,
+// HTTP_PROXY and NO_PROXY), or a caller trusts an extra CA (tests against the emulator).
+// Any HTTP status resolves; failing to get an answer rejects as 'transient'.
 import tls from 'node:tls';
-import { EnvHttpProxyAgent, request } from 'undici';
 import { AppError } from '../../../shared/errors';
 import type { Http, HttpRequest, HttpResponse } from '../deps';
 
@@ -13,39 +14,69 @@ export interface HttpOptions {
   /** Extra CA certificates (PEM) to trust beside the system's, e.g. an emulator's CA in tests. */
   extraCaPem?: string;
   userAgent: string;
+  /** Where proxy settings are read (default process.env). */
+  env?: Record<string, string | undefined>;
+}
+
+type Send = (req: HttpRequest, headers: Record<string, string>, signal: AbortSignal) => Promise<HttpResponse>;
+
+export function proxyConfigured(env: Record<string, string | undefined>): boolean {
+  return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((k) => !!env[k]);
 }
 
 export function createHttp(options: HttpOptions): Http & { close(): Promise<void> } {
-  const ca = options.extraCaPem ? [...tls.rootCertificates, options.extraCaPem] : undefined;
-  const dispatcher = new EnvHttpProxyAgent(ca ? { connect: { ca }, requestTls: { ca } } : {});
+  const viaUndici = options.extraCaPem !== undefined || proxyConfigured(options.env ?? process.env);
+  const undici = viaUndici ? undiciSender(options.extraCaPem, options.env ?? process.env) : null;
+  const send: Send = undici ? undici.send : sendWithFetch;
   return {
     async request(req: HttpRequest): Promise<HttpResponse> {
       const signals = [AbortSignal.timeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS)];
       if (req.signal) signals.push(req.signal);
       try {
-        const res = await request(req.url, {
-          method: req.method,
-          headers: { 'user-agent': options.userAgent, ...req.headers },
-          body: req.body,
-          dispatcher,
-          signal: AbortSignal.any(signals),
-        });
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-        }
-        return { status: res.statusCode, headers, body: await res.body.text() };
+        return await send(req, { 'user-agent': options.userAgent, ...req.headers }, AbortSignal.any(signals));
       } catch (e) {
         throw unreachable(req.url, e);
       }
     },
-    close: () => dispatcher.close(),
+    close: async () => undici?.close(),
+  };
+}
+
+const sendWithFetch: Send = async (req, headers, signal) => {
+  const res = await fetch(req.url, { method: req.method, headers, body: req.body, signal, redirect: 'manual' });
+  const out: Record<string, string> = {};
+  res.headers.forEach((value, name) => (out[name] = value));
+  return { status: res.status, headers: out, body: await res.text() };
+};
+
+function undiciSender(extraCaPem: string | undefined, env: Record<string, string | undefined>): { send: Send; close(): Promise<void> } {
+  const ca = extraCaPem ? [...tls.rootCertificates, extraCaPem] : undefined;
+  const proxies = {
+    httpProxy: env.HTTP_PROXY ?? env.http_proxy,
+    httpsProxy: env.HTTPS_PROXY ?? env.https_proxy,
+    noProxy: env.NO_PROXY ?? env.no_proxy,
+  };
+  const loaded = import('undici').then(({ EnvHttpProxyAgent, request }) => ({
+    request,
+    dispatcher: new EnvHttpProxyAgent({ ...proxies, ...(ca ? { connect: { ca }, requestTls: { ca } } : {}) }),
+  }));
+  return {
+    async send(req, headers, signal) {
+      const { request, dispatcher } = await loaded;
+      const res = await request(req.url, { method: req.method, headers, body: req.body, dispatcher, signal });
+      const out: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      return { status: res.statusCode, headers: out, body: await res.body.text() };
+    },
+    close: async () => (await loaded).dispatcher.close(),
   };
 }
 
 function unreachable(url: string, e: unknown): AppError {
-  const err = e as { code?: string; name?: string; message?: string };
-  const why = err.name === 'TimeoutError' ? 'timed out' : (err.code ?? err.name ?? 'failed');
+  const err = e as { code?: string; name?: string; cause?: { code?: string } };
+  const why = err.name === 'TimeoutError' ? 'timed out' : (err.cause?.code ?? err.code ?? err.name ?? 'failed');
   return new AppError('transient', `Could not reach ${new URL(url).host}: ${why}`, {
     advice: 'Check the network connection and the proxy settings (HTTPS_PROXY, NO_PROXY); the daemon retries on its own.',
     retryable: true,
