@@ -42,9 +42,11 @@ export function manifestFor(target: Target) {
     ...(target === 'firefox'
       ? {
           browser_specific_settings: {
-            // 128: MV3 host permissions granted at install, storage.session, DNR session-rule limits.
+            // 140 (Android 142): the first to read data_collection_permissions (web-ext lint warns
+            // below them); it also has MV3 host permissions at install, storage.session, DNR session rules.
             // Nothing leaves the machine: the extension talks only to the local companion.
-            gecko: { id: FIREFOX_ADDON_ID, strict_min_version: '128.0', data_collection_permissions: { required: ['none' as const] } },
+            gecko: { id: FIREFOX_ADDON_ID, strict_min_version: '140.0', data_collection_permissions: { required: ['none' as const] } },
+            gecko_android: { strict_min_version: '142.0' },
           },
         }
       : {}),
