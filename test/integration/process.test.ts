@@ -76,6 +76,11 @@ describe('config mistakes', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toContain(stack.configFile);
+      // A daemon started in the background has no terminal: the log says why it did not start.
+      const log = await fs.readFile(path.join(stack.home, 'daemon.log'), 'utf8');
+      const last = JSON.parse(log.trim().split('\n').pop()!) as { msg: string; error: string };
+      expect(last.msg).toBe('cannot start');
+      expect(last.error).toMatch(message);
     });
   }
 

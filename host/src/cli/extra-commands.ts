@@ -17,9 +17,15 @@ const run: Command = {
   options: [],
   async run(ctx) {
     const { paths } = ctx;
-    const config = await loadConfig(paths.configFile);
     await ensurePrivateDir(paths.stateDir);
     const log = createLog({ destination: paths.logFile, level: ctx.env.EWS_DAEMON_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+    // A daemon started in the background (by the CLI or a browser's native host) has no terminal:
+    // the log is where its reason for not starting must be found.
+    const config = await loadConfig(paths.configFile).catch((e: unknown) => {
+      log.error('cannot start', { error: e instanceof Error ? e.message : String(e) });
+      log.flush();
+      throw e;
+    });
     const stopRequested = new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve());
       process.once('SIGINT', () => resolve());
