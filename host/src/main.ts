@@ -41,7 +41,7 @@ function exitCode(e: AppError): number {
 
 function help(): string {
   const all = { ...COMMANDS, ...EXTRA_COMMANDS };
-  const rows = Object.values(all).map((c) => `  ${c.usage.padEnd(72)} ${c.summary}`);
+  const rows = Object.values(all).map((c) => `  ews-daemon ${c.usage}\n      ${c.summary}`);
   return [`ews-daemon ${PRODUCT_VERSION}: keeps a program signed in to an Exchange mailbox.`, '', 'Usage: ews-daemon <command> [options]', '', ...rows, '',
     'Every command takes --json (print the protocol result), --config PATH, --no-start (never start the daemon).',
     'Exit codes: 0 ok, 1 error, 2 usage, 3 needs consent. Files: EWS_DAEMON_HOME=DIR puts config, state and socket under DIR.'].join('\n');

@@ -173,7 +173,7 @@ function msalConfiguration({ config, http, log, cachePlugin }: MsalClientDeps): 
       networkClient: new MsalNetwork(http),
       loggerOptions: {
         piiLoggingEnabled: false,
-        logLevel: process.env.MSAL_VERBOSE ? LogLevel.Verbose : LogLevel.Warning,
+        logLevel: LogLevel.Warning,
         loggerCallback: (level, message, containsPii) => {
           if (!containsPii) msalLog.debug(message, { msalLevel: LogLevel[level] });
         },

@@ -11,7 +11,8 @@ import type { Clock, Log } from '../deps';
 import { ensurePrivateDir } from '../io/atomic-file';
 import { tryAcquireLock } from '../io/file-lock';
 import { createHttp } from '../io/http';
-import { listen, type Handlers, type Listening } from './server';
+import { METHODS } from '../../../shared/protocol';
+import { listen, type Connection, type Handlers, type Listening } from './server';
 
 export interface RunOptions {
   config: Config;
@@ -87,8 +88,8 @@ async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, ()
 
 /** Handlers that wait until the daemon is ready: clients may connect while MSAL still loads. */
 function deferredHandlers(ready: Promise<Handlers>): Handlers {
-  const names = ['status', 'consent.begin', 'consent.complete', 'consent.cancel', 'inbox.count', 'tokens.view', 'account.remove', 'token.get', 'events.subscribe'] as const;
-  return Object.fromEntries(names.map((name) => [name, async (params: unknown, conn: Parameters<Handlers['status']>[1]) => (await ready)[name](params, conn)])) as Handlers;
+  const names = Object.keys(METHODS).filter((n): n is keyof Handlers => n !== 'relay.hello');
+  return Object.fromEntries(names.map((name) => [name, async (params: unknown, conn: Connection) => (await ready)[name](params, conn)])) as Handlers;
 }
 
 /** The project's own extension (Chromium and Firefox) and the ids the config allows. */
