@@ -60,7 +60,7 @@ describe('Http', () => {
 
   it('turns no answer into a retryable transient error naming the host', async () => {
     const h = createHttp({ userAgent: 't', env: {} });
-    await expect(h.request({ method: 'GET', url: `${plainUrl}/hang`, timeoutMs: 200 })).rejects.toMatchObject({ code: 'transient', data: { retryable: true } });
+    await expect(h.request({ method: 'GET', url: `${plainUrl}/hang`, timeoutMs: 200 })).rejects.toMatchObject({ code: 'transient', data: { retryable: true }, message: expect.stringMatching(/timed out/) });
     await expect(h.request({ method: 'GET', url: 'http://127.0.0.1:1/' })).rejects.toThrow(/Could not reach 127\.0\.0\.1:1/);
   });
 

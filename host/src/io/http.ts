@@ -1,8 +1,10 @@
-// The real Http: Node's own fetch with the machine's trust store (NODE_EXTRA_CA_CERTS is part of
+// The real Http: Node's own http(s) with the machine's trust store (NODE_EXTRA_CA_CERTS is part of
 // Node's default TLS context). The undici package, which weighs some 15 MB of a daemon's memory,
 // is loaded only when it is needed: a proxy is configured (EnvHttpProxyAgent reads HTTPS_PROXY,
 // HTTP_PROXY and NO_PROXY), or a caller trusts an extra CA (tests against the emulator).
 // Any HTTP status resolves; failing to get an answer rejects as 'transient'.
+import http from 'node:http';
+import https from 'node:https';
 import tls from 'node:tls';
 import { AppError } from '../../../shared/errors';
 import type { Http, HttpRequest, HttpResponse } from '../deps';
@@ -27,7 +29,7 @@ export function proxyConfigured(env: Record<string, string | undefined>): boolea
 export function createHttp(options: HttpOptions): Http & { close(): Promise<void> } {
   const viaUndici = options.extraCaPem !== undefined || proxyConfigured(options.env ?? process.env);
   const undici = viaUndici ? undiciSender(options.extraCaPem, options.env ?? process.env) : null;
-  const send: Send = undici ? undici.send : sendWithFetch;
+  const send: Send = undici ? undici.send : sendWithNode;
   return {
     async request(req: HttpRequest): Promise<HttpResponse> {
       const signals = [AbortSignal.timeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS)];
@@ -42,12 +44,28 @@ export function createHttp(options: HttpOptions): Http & { close(): Promise<void
   };
 }
 
-const sendWithFetch: Send = async (req, headers, signal) => {
-  const res = await fetch(req.url, { method: req.method, headers, body: req.body, signal, redirect: 'manual' });
-  const out: Record<string, string> = {};
-  res.headers.forEach((value, name) => (out[name] = value));
-  return { status: res.status, headers: out, body: await res.text() };
-};
+/** One keep-alive agent per scheme: a daemon talks to two or three hosts, over and over. */
+const AGENTS = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+
+/** Node's own http(s): as fast as undici's request and nothing more to load (Node's fetch is ~0.4 ms slower a call). */
+const sendWithNode: Send = (req, headers, signal) =>
+  new Promise((resolve, reject) => {
+    const url = new URL(req.url);
+    const mod = url.protocol === 'http:' ? http : https;
+    const agent = url.protocol === 'http:' ? AGENTS['http:'] : AGENTS['https:'];
+    const request = mod.request(url, { method: req.method, headers, agent, signal }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const out: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+        resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    request.on('error', reject);
+    request.end(req.body);
+  });
 
 function undiciSender(extraCaPem: string | undefined, env: Record<string, string | undefined>): { send: Send; close(): Promise<void> } {
   const ca = extraCaPem ? [...tls.rootCertificates, extraCaPem] : undefined;
@@ -75,8 +93,9 @@ function undiciSender(extraCaPem: string | undefined, env: Record<string, string
 }
 
 function unreachable(url: string, e: unknown): AppError {
-  const err = e as { code?: string; name?: string; cause?: { code?: string } };
-  const why = err.name === 'TimeoutError' ? 'timed out' : (err.cause?.code ?? err.code ?? err.name ?? 'failed');
+  const err = e as { code?: string; name?: string; cause?: { code?: string; name?: string } };
+  const timedOut = err.name === 'TimeoutError' || err.cause?.name === 'TimeoutError';
+  const why = timedOut ? 'timed out' : (err.cause?.code ?? err.code ?? err.name ?? 'failed');
   return new AppError('transient', `Could not reach ${new URL(url).host}: ${why}`, {
     advice: 'Check the network connection and the proxy settings (HTTPS_PROXY, NO_PROXY); the daemon retries on its own.',
     retryable: true,
