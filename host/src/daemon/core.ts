@@ -40,10 +40,10 @@ export interface CoreDeps {
 export type Emit = (method: 'status.changed' | 'inbox.changed', params: unknown) => void;
 
 export class DaemonCore {
-  readonly sessions: ConsentSessions;
-  readonly refresher: Refresher;
-  readonly records: AccountRecords;
-  readonly inbox: InboxService;
+  private readonly sessions: ConsentSessions;
+  private readonly refresher: Refresher;
+  private readonly records: AccountRecords;
+  private readonly inbox: InboxService;
   private readonly accounts = new Map<string, Account>();
   private readonly inboxErrors = new Map<string, ErrorInfo>();
   private readonly listeners = new Set<Emit>();
@@ -85,10 +85,6 @@ export class DaemonCore {
   subscribe(listener: Emit): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-
-  get subscriberCount(): number {
-    return this.listeners.size;
   }
 
   status(): StatusResult {
