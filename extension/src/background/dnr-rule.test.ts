@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCaptureRule, escapeRegex, replyUrlFromCallback, replyUrlRegex, stateOf } from './dnr-rule';
+import { buildCaptureRule, escapeRegex, hostPermissionPattern, replyUrlFromCallback, replyUrlRegex, stateOf } from './dnr-rule';
 
 const CALLBACK = 'chrome-extension://nkdohhffolcemclgncojieeenmkghhch/src/callback/index.html';
 const REPLY = 'http://localhost:53100/callback';
@@ -60,5 +60,13 @@ describe('replyUrlFromCallback', () => {
   it('reads the state parameter', () => {
     expect(stateOf(`${REPLY}?code=abc&state=s1`)).toBe('s1');
     expect(stateOf(`${REPLY}?code=abc`)).toBeNull();
+  });
+});
+
+describe('hostPermissionPattern', () => {
+  it('drops the port, which Firefox match patterns cannot hold', () => {
+    expect(hostPermissionPattern('http://localhost:53100')).toBe('http://localhost/*');
+    expect(hostPermissionPattern('http://127.0.0.1')).toBe('http://127.0.0.1/*');
+    expect(hostPermissionPattern('http://[::1]:8080')).toBe('http://[::1]/*');
   });
 });

@@ -64,3 +64,13 @@ export function stateOf(replyUrl: string): string | null {
     return null;
   }
 }
+
+/**
+ * The host-permission pattern that covers an origin, for permissions.contains: scheme and host,
+ * no port. Firefox's match patterns cannot name a port (with one, contains() answers false
+ * although the manifest's http://localhost/* covers it); Chromium's port-less pattern covers every port.
+ */
+export function hostPermissionPattern(origin: string): string {
+  const url = new URL(origin);
+  return `${url.protocol}//${url.hostname}/*`;
+}

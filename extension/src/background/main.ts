@@ -9,6 +9,7 @@ import { isRequest, toWireError, VIEW_PORT, type ViewMessage } from '../lib/mess
 import { CALLBACK_PAGE } from '../lib/pages';
 import { badgeFor, badgePainter } from './badge';
 import { ConsentCapture } from './consent-capture';
+import { hostPermissionPattern } from './dnr-rule';
 import { dispatch, makeHandlers } from './message-handlers';
 import { NativeClient, type ClientEvent, type NativePort } from './native-port';
 import { ViewStore } from './view-store';
@@ -34,7 +35,7 @@ const capture = new ConsentCapture({
   rpc: client,
   dnr: browser.declarativeNetRequest,
   tabs: browser.tabs as unknown as ConstructorParameters<typeof ConsentCapture>[0]['tabs'],
-  hasHostPermission: (origin) => browser.permissions.contains({ origins: [`${origin}/*`] }),
+  hasHostPermission: (origin) => browser.permissions.contains({ origins: [hostPermissionPattern(origin)] }),
   storage: browser.storage.session,
   store,
   callbackPageUrl: browser.runtime.getURL(CALLBACK_PAGE),
