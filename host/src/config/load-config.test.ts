@@ -237,7 +237,7 @@ describe('loadConfig: certificates', () => {
       notBefore: Math.floor((NOW - DAY) / 1000) * 1000,
       notAfter: Math.floor((NOW + 365 * DAY) / 1000) * 1000,
     });
-    expect(credential.kind === 'certificate' && credential.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(credential.kind === 'certificate' && credential.privateKeyPem).toMatch(/^-{5}BEGIN PRIVATE KEY-{5}\n/);
   });
 
   it.each([

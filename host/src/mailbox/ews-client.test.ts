@@ -3,31 +3,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors';
-import type { Http, HttpRequest, HttpResponse, Log, LogFields } from '../deps';
+import { FakeHttp, FakeLog } from '../../../test/support/fakes';
 import { fetchInboxViaEws } from './ews-client';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'fixtures', 'ews');
 const TOKEN = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.secret-access-token.sig';
-
-class FakeHttp implements Http {
-  readonly requests: HttpRequest[] = [];
-  constructor(private readonly responses: HttpResponse[]) {}
-  async request(req: HttpRequest): Promise<HttpResponse> {
-    this.requests.push(req);
-    const res = this.responses.shift();
-    if (!res) throw new AppError('transient', 'Could not reach outlook.office365.com: ECONNRESET', { advice: 'retry', retryable: true });
-    return res;
-  }
-}
-
-class FakeLog implements Log {
-  readonly lines: { level: string; msg: string; fields?: LogFields }[] = [];
-  debug(msg: string, fields?: LogFields) { this.lines.push({ level: 'debug', msg, fields }); }
-  info(msg: string, fields?: LogFields) { this.lines.push({ level: 'info', msg, fields }); }
-  warn(msg: string, fields?: LogFields) { this.lines.push({ level: 'warn', msg, fields }); }
-  error(msg: string, fields?: LogFields) { this.lines.push({ level: 'error', msg, fields }); }
-  child(): Log { return this; }
-}
 
 const REQ = { ewsUrl: 'https://outlook.office365.com/EWS/Exchange.asmx', accessToken: TOKEN, anchorMailbox: 'alice@contoso.example', clientRequestId: '0f0e0d0c-0000-4000-8000-000000000001' };
 

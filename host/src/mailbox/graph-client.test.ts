@@ -1,29 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors';
-import type { Http, HttpRequest, HttpResponse, Log, LogFields } from '../deps';
+import { FakeHttp, FakeLog } from '../../../test/support/fakes';
+import type { HttpResponse } from '../deps';
 import { fetchInboxViaGraph, graphInboxUrl, parseGraphInbox } from './graph-client';
 
 const TOKEN = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.secret-graph-token.sig';
-
-class FakeHttp implements Http {
-  readonly requests: HttpRequest[] = [];
-  constructor(private readonly responses: HttpResponse[]) {}
-  async request(req: HttpRequest): Promise<HttpResponse> {
-    this.requests.push(req);
-    const res = this.responses.shift();
-    if (!res) throw new Error('FakeHttp: no response left');
-    return res;
-  }
-}
-
-class FakeLog implements Log {
-  readonly lines: { msg: string; fields?: LogFields }[] = [];
-  debug(msg: string, fields?: LogFields) { this.lines.push({ msg, fields }); }
-  info(msg: string, fields?: LogFields) { this.lines.push({ msg, fields }); }
-  warn(msg: string, fields?: LogFields) { this.lines.push({ msg, fields }); }
-  error(msg: string, fields?: LogFields) { this.lines.push({ msg, fields }); }
-  child(): Log { return this; }
-}
 
 const INBOX = { '@odata.context': "https://graph.microsoft.com/v1.0/$metadata#users('x')/mailFolders(totalItemCount,unreadItemCount,childFolderCount,displayName)/$entity", id: 'AAMkAG', displayName: 'Inbox', childFolderCount: 2, unreadItemCount: 24, totalItemCount: 4818 };
 const graphError = (code: string, message: string) => JSON.stringify({ error: { code, message, innerError: { date: '2026-11-24T07:00:00', 'request-id': 'rid-1', 'client-request-id': 'cid-1' } } });
