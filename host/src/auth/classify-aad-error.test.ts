@@ -1,7 +1,8 @@
 import { AuthError, ClientAuthError, ClientConfigurationError, InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
 import { AppError, type ErrorCode } from '../../../shared/errors';
-import { classifyMsalError, classifyTokenError, isConfigurationError, isEntraVerdict } from './classify-aad-error';
+import { classifyFailure } from '../daemon/refresh-outcome';
+import { classifyMsalError, classifyTokenError } from './classify-aad-error';
 
 // One row per number of REFERENCE.md's AADSTS table, with the `error` Entra sends alongside.
 const TABLE: [number, string, ErrorCode][] = [
@@ -98,12 +99,12 @@ describe('classifyTokenError', () => {
   });
 });
 
-describe('isEntraVerdict and isConfigurationError', () => {
-  it.each(TABLE)('sort AADSTS%i (%s → %s) into stop-and-ask-a-person, configuration, or neither', (n, error, code) => {
+describe('what the refresher does with each Entra answer', () => {
+  it.each(TABLE)('sorts AADSTS%i (%s → %s) into stop-and-ask-a-person, configuration, or retry', (n, error, code) => {
     const e = classifyTokenError({ error, errorCodes: [n] });
     const verdicts: ErrorCode[] = ['needs_consent', 'mfa_required', 'conditional_access', 'admin_consent_required', 'user_not_assigned', 'consent_denied'];
-    expect(isEntraVerdict(e)).toBe(verdicts.includes(code));
-    expect(isConfigurationError(e)).toBe(code === 'app_misconfigured' || code === 'credential_invalid');
+    const config: ErrorCode[] = ['app_misconfigured', 'credential_invalid', 'pkce_mismatch'];
+    expect(classifyFailure(e)).toBe(verdicts.includes(code) ? 'verdict' : config.includes(code) ? 'config' : 'transitory');
   });
 });
 

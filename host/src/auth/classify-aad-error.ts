@@ -135,16 +135,6 @@ function chooseRule(input: TokenErrorInput, aadsts: number | undefined): RuleNam
   return 'unknown';
 }
 
-/** True for the verdicts that stop refreshing: only a person (user or admin) can help. */
-export function isEntraVerdict(e: AppError): boolean {
-  return (['needs_consent', 'mfa_required', 'conditional_access', 'admin_consent_required', 'user_not_assigned', 'consent_denied'] as ErrorCode[]).includes(e.code);
-}
-
-/** True when the app registration or config.json must change before anything can work. */
-export function isConfigurationError(e: AppError): boolean {
-  return e.code === 'app_misconfigured' || e.code === 'credential_invalid';
-}
-
 /** MSAL's client-side error codes (msal-common ClientAuthErrorCodes, msal-node's own). */
 const MSAL_CLIENT_CODES: Record<string, { code: ErrorCode; what: string; advice: string }> = {
   ...Object.fromEntries(

@@ -16,6 +16,7 @@ import type { Clock, Http, Log } from '../deps';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
 import { ConsentSessions } from './consent-sessions';
+import { toErrorInfo } from './refresh-outcome';
 import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
 
 export interface Account {
@@ -279,7 +280,7 @@ export class DaemonCore {
   }
 
   private noteInboxError(accountId: string, e: AppError): void {
-    this.inboxErrors.set(accountId, { ...e.data, message: e.message, at: this.deps.clock.now() });
+    this.inboxErrors.set(accountId, toErrorInfo(e, this.deps.clock.now()));
     this.queueStatus();
   }
 
