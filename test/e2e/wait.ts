@@ -23,14 +23,4 @@ export async function waitForText(page: Page, selector: string, want: string | R
   return (await page.locator(selector).first().textContent())!.trim();
 }
 
-/** Polls `read` until `ok` says yes; fails with the last value seen. */
-export async function waitUntil<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, timeout = DEFAULT_MS): Promise<T> {
-  const end = Date.now() + timeout;
-  let last: T | undefined;
-  while (Date.now() < end) {
-    last = await read();
-    if (ok(last)) return last;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeout} ms`);
-}
+export { waitUntil } from '../support/wait';

@@ -8,16 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResult } from '../../shared/protocol';
 import { LAUNCHER, REPO, startStack, type Stack } from '../support/stack';
-
-/** The stand-in browser writes the page it was shown after the CLI has already answered. */
-async function readWhenWritten(file: string, timeoutMs = 5000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const text = await fs.readFile(file, 'utf8').catch(() => null);
-    if (text !== null || Date.now() > end) return text ?? '';
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { waitUntil } from '../support/wait';
 
 describe('consent from the command line', () => {
   let stack: Stack;
@@ -32,7 +23,8 @@ describe('consent from the command line', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Open this address to sign in:\n\n {2}https:\/\/localhost:\d+\/.*\/oauth2\/v2\.0\/authorize\?/);
     expect(r.stdout).toMatch(/^Signed in as alice@contoso\.example/);
-    const page = await readWhenWritten(out);
+    // The stand-in browser writes the page it was shown after the CLI has already answered.
+    const page = (await waitUntil('the page the browser was shown', () => fs.readFile(out, 'utf8').catch(() => null), (t) => t !== null, 5000))!;
     expect(page).toMatch(/^200\n/);
     expect(page).toMatch(/You may close this tab/);
   });

@@ -5,15 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxCount, StatusResult } from '../../shared/protocol';
 import { RpcClient } from '../../host/src/daemon-client/rpc-client';
 import { startStack, type Stack } from '../support/stack';
-
-const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
+import { waitUntil } from '../support/wait';
 
 describe('silent renewal', () => {
   let stack: Stack;
@@ -28,7 +20,7 @@ describe('silent renewal', () => {
     stack.emulator.admin.setLifetimes({ accessTokenSeconds: 40 });
     const before = await stack.json<{ expiresOn: number }>(['token', '--force-refresh']);
     const first = stack.emulator.admin.stats().tokenRequests.refresh_token;
-    await until('a background renewal', async () => stack.emulator.admin.stats().tokenRequests.refresh_token > first, 45_000);
+    await waitUntil('a background renewal', async () => stack.emulator.admin.stats().tokenRequests.refresh_token, (n) => n > first, 45_000);
     const status = await stack.json<StatusResult>(['status']);
     const account = status.accounts[0]!;
     expect(account.state.kind).toBe('signed-in');
@@ -64,7 +56,7 @@ describe('silent renewal', () => {
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error.data).toMatchObject({ retryable: true });
     expect((await stack.json<StatusResult>(['status'])).accounts[0]!.state.kind).toBe('retrying');
-    await until('recovery', async () => (await stack.json<StatusResult>(['status'])).accounts[0]!.state.kind === 'signed-in' && (await stack.cli(['token', '--force-refresh'])).code === 0);
+    await waitUntil('recovery', async () => (await stack.json<StatusResult>(['status'])).accounts[0]!.state.kind === 'signed-in' && (await stack.cli(['token', '--force-refresh'])).code === 0, Boolean, 20_000);
     expect((await stack.json<InboxCount>(['inbox', '--max-age', '0'])).total).toBe(4817);
   });
 

@@ -8,6 +8,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index';
 import { createHttp } from '../../host/src/io/http';
+import { isPidRunning as alive } from '../../host/src/io/atomic-file';
+
+export { alive };
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const LAUNCHER = path.join(REPO, 'host', 'bin', 'ews-daemon');
@@ -114,13 +117,4 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
       await fs.rm(home, { recursive: true, force: true });
     },
   };
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
