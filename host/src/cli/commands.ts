@@ -27,16 +27,23 @@ export interface Command {
   run(ctx: CliContext): Promise<number>;
 }
 
-async function rpc<M extends MethodName>(ctx: CliContext, method: M, params?: ParamsOf<M>): Promise<ResultOf<M>> {
+type Call = <M extends MethodName>(method: M, params?: ParamsOf<M>) => Promise<ResultOf<M>>;
+
+/** One connection to the daemon for the calls `fn` makes (starting the daemon unless --no-start). */
+async function withDaemon<T>(ctx: CliContext, fn: (call: Call) => Promise<T>): Promise<T> {
   // No daemon yet: check the config first, so a broken one is reported now, by key, rather
   // than as a daemon that never came up.
   if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) await loadConfig(ctx.paths.configFile);
   const client = await RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
   try {
-    return await client.call(method, params);
+    return await fn((method, params) => client.call(method, params));
   } finally {
     client.close();
   }
+}
+
+function rpc<M extends MethodName>(ctx: CliContext, method: M, params?: ParamsOf<M>): Promise<ResultOf<M>> {
+  return withDaemon(ctx, (call) => call(method, params));
 }
 
 function print(ctx: CliContext, result: unknown, human: () => string[]): number {
@@ -64,11 +71,14 @@ const inbox: Command = {
   options: ['account', 'max-age'],
   async run(ctx) {
     const maxAge = ctx.args.values['max-age'];
-    const count = await rpc(ctx, 'inbox.count', { account: account(ctx), ...(maxAge !== undefined ? { maxAgeMs: seconds(maxAge, '--max-age') * 1000 } : {}) });
-    if (ctx.args.values.json) return print(ctx, count, () => []);
-    const s = await rpc(ctx, 'status');
-    const a = s.accounts.find((x) => x.username === count.account);
-    return print(ctx, count, () => [formatInboxLine(count, ctx.now(), a)]);
+    const params = { account: account(ctx), ...(maxAge !== undefined ? { maxAgeMs: seconds(maxAge, '--max-age') * 1000 } : {}) };
+    return withDaemon(ctx, async (call) => {
+      const count = await call('inbox.count', params);
+      if (ctx.args.values.json) return print(ctx, count, () => []);
+      // The human line also says when the token renews: the account's status has it.
+      const a = (await call('status')).accounts.find((x) => x.username === count.account);
+      return print(ctx, count, () => [formatInboxLine(count, ctx.now(), a)]);
+    });
   },
 };
 

@@ -8,7 +8,7 @@ import { EXTENSION_ID, FIREFOX_ADDON_ID, PRODUCT_VERSION } from '../../../shared
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
 import type { Clock, Log } from '../deps';
-import { ensurePrivateDir } from '../io/atomic-file';
+import { ensurePrivateDir, writeFileAtomic } from '../io/atomic-file';
 import { tryAcquireLock } from '../io/file-lock';
 import { createHttp } from '../io/http';
 import { METHODS } from '../../../shared/protocol';
@@ -52,7 +52,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
       },
     });
     if (process.platform !== 'win32') await fs.chmod(paths.socketPath, 0o600);
-    await fs.writeFile(paths.pidFile, `${process.pid}\n`, { mode: 0o600 });
+    await writeFileAtomic(paths.pidFile, `${process.pid}\n`);
     log.info('listening', { socket: paths.socketPath, pid: process.pid });
     opts.onListening?.();
     await serveUntilStopped(opts, subscriptions, resolveReady);

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { AppError, isAppError } from '../../../shared/errors';
 import { encodeFrame, FrameDecoder, MAX_TO_BROWSER, type DecodedFrame } from '../../../shared/framing';
-import { classifyIncoming, errorResponse, resultResponse, type RpcId, type RpcRequest, type RpcResponse } from '../../../shared/jsonrpc';
+import { classifyIncoming, errorResponse, resultResponse, type RpcRequest, type RpcResponse } from '../../../shared/jsonrpc';
 import { isMethodName, METHODS, type MethodName } from '../../../shared/protocol';
 import type { Log } from '../deps';
 
@@ -14,7 +14,11 @@ export interface Connection {
   readonly id: number;
   /** The extension's origin when a native host relays for it; null for socket clients (CLI, scripts). */
   origin: string | null;
-  send(message: unknown): void;
+  /**
+   * Writes one frame. Toward a browser a frame over 1 MiB would kill its port: it is not sent, and
+   * `instead` (when given) says what goes in its place; without it the message is dropped and logged.
+   */
+  send(message: unknown, instead?: (bytes: number) => unknown): void;
   close(): void;
 }
 
@@ -65,11 +69,13 @@ function serve(socket: net.Socket, deps: ServerDeps): void {
   const conn: Connection = {
     id: nextConnectionId++,
     origin: null,
-    send: (message) => {
+    send: (message, instead) => {
       if (!socket.writable) return;
       const frame = encodeFrame(message);
-      if (conn.origin !== null && frame.length - 4 > MAX_TO_BROWSER) {
-        log.warn('dropped a notification too large for the browser', { bytes: frame.length });
+      const bytes = frame.length - 4;
+      if (conn.origin !== null && bytes > MAX_TO_BROWSER) {
+        log.warn('a message too large for the browser was not sent', { bytes });
+        if (instead) socket.write(encodeFrame(instead(bytes)));
         return;
       }
       socket.write(frame);
@@ -85,7 +91,7 @@ function serve(socket: net.Socket, deps: ServerDeps): void {
       const pending = onFrame(frame, conn, isFirst, deps, log);
       // A refused hello answers synchronously (onFrame has not awaited yet): stop reading at once.
       if (isFirst && conn.origin === null && isHello(frame)) refused = true;
-      void pending.then((response) => response && reply(conn, response, log));
+      void pending.then((response) => response && reply(conn, response));
     }
   });
   socket.on('error', (e) => log.debug('connection error', { error: e.message }));
@@ -155,16 +161,10 @@ async function dispatch(req: RpcRequest, conn: Connection, deps: ServerDeps): Pr
   return deps.handlers[req.method](params.data, conn);
 }
 
-function reply(conn: Connection, response: RpcResponse, log: Log): void {
-  if (conn.origin !== null && 'result' in response) {
-    const bytes = Buffer.byteLength(JSON.stringify(response));
-    if (bytes > MAX_TO_BROWSER) {
-      log.warn('result too large for the browser', { bytes });
-      conn.send(errorResponse(response.id as RpcId, new AppError('response_too_large', `The answer (${bytes} bytes) is over the 1 MiB a browser accepts.`, { advice: 'Ask for less, e.g. one account with --account.', retryable: false })));
-      return;
-    }
-  }
-  conn.send(response);
+function reply(conn: Connection, response: RpcResponse): void {
+  conn.send(response, (bytes) =>
+    errorResponse(response.id, new AppError('response_too_large', `The answer (${bytes} bytes) is over the 1 MiB a browser accepts.`, { advice: 'Ask for less, e.g. one account with --account.', retryable: false })),
+  );
 }
 
 function asAppError(e: unknown, method: string, log: Log): AppError {
