@@ -80,6 +80,17 @@ export const AccountStatus = z.object({
 });
 export type AccountStatus = z.infer<typeof AccountStatus>;
 
+/**
+ * How the daemon's app registration proves itself: a confidential client with a secret or a
+ * certificate, or a public client (no credential: PKCE alone, "Mobile and desktop applications").
+ */
+export const ClientInfo = z.object({
+  kind: z.enum(['public', 'confidential']),
+  credential: z.enum(['none', 'secret', 'certificate']),
+  clientId: z.string(),
+});
+export type ClientInfo = z.infer<typeof ClientInfo>;
+
 export const StatusResult = z.object({
   daemon: z.object({
     version: z.string(),
@@ -91,6 +102,8 @@ export const StatusResult = z.object({
   }),
   accounts: z.array(AccountStatus),
   pendingConsents: z.number().int(),
+  /** Absent from daemons that predate public clients. */
+  client: ClientInfo.optional(),
 });
 export type StatusResult = z.infer<typeof StatusResult>;
 

@@ -93,6 +93,26 @@ export class EmulatorAdmin {
     if (!this.state.app.redirectUris.includes(uri)) this.state.app.redirectUris.push(uri);
   }
 
+  /** Adds a Reply URL to the "Mobile and desktop applications" platform (a public client's). */
+  addPublicClientRedirectUri(uri: string): void {
+    check(typeof uri === 'string' && URL.canParse(uri), 'addPublicClientRedirectUri takes an absolute URL');
+    if (!this.state.app.publicClientRedirectUris.includes(uri)) this.state.app.publicClientRedirectUris.push(uri);
+  }
+
+  /** Removes a Reply URL from both platforms (Web and Mobile-and-desktop). */
+  removeRedirectUri(uri: string): void {
+    for (const list of [this.state.app.redirectUris, this.state.app.publicClientRedirectUris]) {
+      const i = list.indexOf(uri);
+      if (i >= 0) list.splice(i, 1);
+    }
+  }
+
+  /** "Allow public client flows" (isFallbackPublicClient): the device code flow without a client credential. */
+  setAllowPublicClient(on: boolean): void {
+    check(typeof on === 'boolean', 'setAllowPublicClient takes true or false');
+    this.state.app.allowPublicClient = on;
+  }
+
   /** Registers a certificate (PEM) as a credential of the app, by its SHA-256 and SHA-1 thumbprints. */
   registerClientCertificate(certificatePem: string): { thumbprintSha256: string } {
     const cert = new crypto.X509Certificate(certificatePem);

@@ -32,6 +32,7 @@ export const AADSTS_TEXT: Record<number, string> = {
   700021: "Client assertion application identifier doesn't match 'client_id' parameter.",
   700022: "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope {scope} is not valid.",
   700024: 'Client assertion is not within its valid time range.',
+  700025: "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
   700027: 'Client assertion failed signature validation. {reason}',
   700054: "response_type '{responseType}' is not enabled for the application.",
   700082: "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for {inactive}.",

@@ -16,6 +16,7 @@ import {
   APP_NAME,
   CLIENT_ID,
   DEFAULT_REDIRECT_URI,
+  PUBLIC_CLIENT_REDIRECT_URI,
   EmulatorClock,
   EmulatorState,
   TENANT_DOMAIN,
@@ -28,7 +29,7 @@ export { EmulatorAdmin } from './admin';
 export type { AddUserSpec, ClientCertificateFiles, LifetimeSpec } from './admin';
 export type { EwsFault, GraphFault, TokenFault } from './faults';
 export type { Stats } from './state';
-export { TENANT_ID, TENANT_DOMAIN, CLIENT_ID, DEFAULT_REDIRECT_URI } from './state';
+export { TENANT_ID, TENANT_DOMAIN, CLIENT_ID, DEFAULT_REDIRECT_URI, PUBLIC_CLIENT_REDIRECT_URI } from './state';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -94,7 +95,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { privateKey: keys.privateKey, publicKey: keys.publicKey, kid: keyId(keys.publicKey) };
-  const app = { clientId: CLIENT_ID, displayName: APP_NAME, secret: newClientSecret(), certificates: new Map(), redirectUris: [DEFAULT_REDIRECT_URI] };
+  const app = {
+    clientId: CLIENT_ID,
+    displayName: APP_NAME,
+    secret: newClientSecret(),
+    certificates: new Map(),
+    redirectUris: [DEFAULT_REDIRECT_URI],
+    publicClientRedirectUris: [PUBLIC_CLIENT_REDIRECT_URI],
+    allowPublicClient: false,
+  };
   const state = new EmulatorState(clock, app, signingKey, options.consentMode ?? 'page');
   seedUsers(state);
   const admin = new EmulatorAdmin(state);

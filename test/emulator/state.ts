@@ -10,6 +10,8 @@ export const TENANT_DOMAIN = 'contoso.example';
 export const CLIENT_ID = '0d2a5e1c-7c3b-4e0a-9b8d-00000000ed5d';
 export const APP_NAME = 'ews-daemon';
 export const DEFAULT_REDIRECT_URI = 'http://localhost:53100/callback';
+/** The "Mobile and desktop applications" Reply URL, as `az ad app create --public-client-redirect-uris` registers it. */
+export const PUBLIC_CLIENT_REDIRECT_URI = 'http://localhost';
 
 /** Entra's defaults: codes live about 10 minutes, refresh tokens 90 days of inactivity. */
 export const DEFAULT_CODE_SECONDS = 600;
@@ -65,8 +67,20 @@ export interface AppRegistration {
   secret: string;
   /** `S256:<x5t#S256>` and `SHA1:<x5t>` (base64url thumbprints) → the certificate's public key. */
   certificates: Map<string, crypto.KeyObject>;
+  /** Reply URLs of the "Web" platform: a code issued to one is redeemed with client authentication. */
   redirectUris: string[];
+  /** Reply URLs of the "Mobile and desktop applications" platform: a code issued to one is a public client's. */
+  publicClientRedirectUris: string[];
+  /** "Allow public client flows" (isFallbackPublicClient): the device code flow without client authentication. */
+  allowPublicClient: boolean;
 }
+
+/**
+ * Whether a grant's token requests must, may or must not carry client authentication: a code for
+ * a Web Reply URL must (AADSTS7000218 without), one for a Mobile-and-desktop Reply URL must not
+ * (AADSTS700025 with), a device code may (the flow is public; a confidential app may still prove itself).
+ */
+export type ClientAuthRule = 'required' | 'forbidden' | 'optional';
 
 /** A validated authorize request, kept while its consent page is open and inside its code. */
 export interface AuthorizeRequest {
@@ -99,6 +113,8 @@ export interface RefreshRecord {
   expired: boolean;
   /** Resource scopes of the sign-in: what a refresh without `scope` is for. */
   defaultScope: string;
+  /** Inherited from the grant that began it. */
+  clientAuth: ClientAuthRule;
 }
 
 export interface Lifetimes {
@@ -200,9 +216,9 @@ export class EmulatorState {
     return code;
   }
 
-  issueRefreshToken(username: string, grantIssuedAt: number, defaultScope: string): string {
+  issueRefreshToken(username: string, grantIssuedAt: number, defaultScope: string, clientAuth: ClientAuthRule): string {
     const token = `1.A${randomToken(180)}`;
-    this.refreshTokens.set(token, { username, grantIssuedAt, lastUsedAt: this.clock.now(), expired: false, defaultScope });
+    this.refreshTokens.set(token, { username, grantIssuedAt, lastUsedAt: this.clock.now(), expired: false, defaultScope, clientAuth });
     return token;
   }
 

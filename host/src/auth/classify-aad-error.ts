@@ -20,6 +20,8 @@ export interface ClassifyContext {
   adminConsentUrl?: string;
   /** The configured Reply URL, named in the advice for a redirect URI mismatch. */
   redirectUri?: string;
+  /** Which kind of client asked: the advice for a mismatched registration depends on it. */
+  client?: 'public' | 'confidential';
 }
 
 interface Rule {
@@ -47,8 +49,23 @@ const RULES = {
   codeBad: { code: 'code_invalid', what: 'The sign-in code was already used, or is invalid or expired', advice: () => 'Start sign-in again from the popup or with `ews-daemon consent`: a sign-in link works once, for about 10 minutes.' },
   redirectBad: {
     code: 'app_misconfigured',
-    what: 'The Reply URL is not registered for the app',
-    advice: (ctx) => `Add ${ctx.redirectUri ?? 'the configured `redirectUri`'} exactly to the app registration (Authentication → Web), or set \`redirectUri\` in config.json to a registered one.`,
+    what: 'The Reply URL is not registered for the app on this platform',
+    advice: (ctx) =>
+      ctx.client === 'public'
+        ? `A public client's Reply URLs are those of the "Mobile and desktop applications" platform: add http://localhost there (Authentication → Add a platform; the port of a localhost Reply URL is ignored, the path is not), or set \`redirectUri\` in config.json to http://localhost:PORT with a registered path.`
+        : `Add ${ctx.redirectUri ?? 'the configured `redirectUri`'} exactly to the app registration (Authentication → Web), or set \`redirectUri\` in config.json to a registered one.`,
+  },
+  webAppNoCredential: {
+    code: 'app_misconfigured',
+    what: 'The app is registered as a Web app, which must prove itself with a secret or certificate, and none was sent',
+    advice: () =>
+      'Either give the daemon a credential (`clientSecretFile` or `certificate` in config.json, see the README), or make the registration a public client: Authentication → "Allow public client flows" Yes, and add the "Mobile and desktop applications" platform with Reply URL http://localhost.',
+  },
+  publicSentCredential: {
+    code: 'app_misconfigured',
+    what: 'The app is registered as a public client, and a public client must not send a secret or certificate',
+    advice: () =>
+      'Remove `clientSecret`, `clientSecretFile` or `certificate` from config.json to sign in as a public client; or, to keep the credential, register the Reply URL under the "Web" platform instead of "Mobile and desktop applications", then restart the daemon.',
   },
   pkce: { code: 'pkce_mismatch', what: 'The PKCE verifier did not match the challenge', advice: () => 'This is a bug in ews-daemon: start sign-in again, and report it with the daemon log if it repeats.' },
   declined: { code: 'consent_denied', what: 'Consent was declined', advice: () => 'Sign in again and accept the permissions; if a policy forbids user consent, ask an administrator.' },
@@ -71,6 +88,8 @@ const BY_NUMBER: Record<number, RuleName> = {
   ...numbers([700027, 50012, 700030], 'certBad'),
   ...numbers([54005, 70000, 9002313, 50089], 'codeBad'),
   ...numbers([50011, 70004], 'redirectBad'),
+  ...numbers([7000218], 'webAppNoCredential'),
+  ...numbers([700025], 'publicSentCredential'),
   ...numbers([501481], 'pkce'),
   ...numbers([90055, 50196], 'throttled'),
   ...numbers([65004], 'declined'),
@@ -98,8 +117,8 @@ const FAMILIES: Record<string, Family> = {
   refresh_token_expired: GRANT,
   bad_token: GRANT,
   access_denied: { fallback: 'declined', admits: ['declined', 'conditionalAccess', 'notAssigned', 'adminConsent', 'mfa', 'appUnknown', 'grantGone'] },
-  invalid_client: { fallback: 'secretBad', admits: ['secretBad', 'certBad', 'appUnknown', 'redirectBad'] },
-  unauthorized_client: { fallback: 'appUnknown', admits: ['appUnknown', 'secretBad', 'certBad', 'redirectBad', 'notAssigned'] },
+  invalid_client: { fallback: 'secretBad', admits: ['secretBad', 'certBad', 'appUnknown', 'redirectBad', 'webAppNoCredential', 'publicSentCredential'] },
+  unauthorized_client: { fallback: 'appUnknown', admits: ['appUnknown', 'secretBad', 'certBad', 'redirectBad', 'notAssigned', 'webAppNoCredential', 'publicSentCredential'] },
   invalid_request: { fallback: 'unknown', admits: 'any' },
   invalid_scope: { fallback: 'scope', admits: ['scope', 'adminConsent'] },
   invalid_resource: { fallback: 'scope', admits: ['scope', 'appUnknown'] },

@@ -1,8 +1,11 @@
-// The daemon's one MSAL confidential client: builds consent URLs, redeems codes, and is the
-// refresher's TokenSource (silent acquisition per account and resource). Every MSAL failure
-// leaves here classified as an AppError; nothing above this file sees an MSAL error type.
+// The daemon's one MSAL client: builds consent URLs, redeems codes, and is the refresher's
+// TokenSource (silent acquisition per account and resource). A config with a secret or a
+// certificate makes a ConfidentialClientApplication; one without makes a PublicClientApplication
+// (same flows, PKCE and state, same cache; the token requests carry no client authentication).
+// Every MSAL failure leaves here classified as an AppError; nothing above sees an MSAL error type.
 import {
   ConfidentialClientApplication,
+  PublicClientApplication,
   LogLevel,
   type AccountInfo,
   type AuthenticationResult,
@@ -11,7 +14,7 @@ import {
 } from '@azure/msal-node';
 import { AppError } from '../../../shared/errors';
 import type { Backend } from '../../../shared/protocol';
-import type { Config } from '../config/config';
+import { clientKind, type Config } from '../config/config';
 import type { Http, Log } from '../deps';
 import type { AcquiredToken, TokenSource } from '../daemon/refresher';
 import { classifyMsalError } from './classify-aad-error';
@@ -33,12 +36,13 @@ export interface AuthUrlRequest {
 }
 
 export class MsalClient implements TokenSource {
-  private readonly app: ConfidentialClientApplication;
+  private readonly app: ConfidentialClientApplication | PublicClientApplication;
   private readonly config: Config;
 
   constructor(private readonly deps: MsalClientDeps) {
     this.config = deps.config;
-    this.app = new ConfidentialClientApplication(msalConfiguration(deps));
+    const configuration = msalConfiguration(deps);
+    this.app = clientKind(deps.config.credential) === 'public' ? new PublicClientApplication(configuration) : new ConfidentialClientApplication(configuration);
   }
 
   /** One resource's scopes per token request (AADSTS70011): EWS and Graph are asked for separately. */
@@ -136,7 +140,7 @@ export class MsalClient implements TokenSource {
     try {
       return await fn();
     } catch (e) {
-      throw classifyMsalError(e);
+      throw classifyMsalError(e, { redirectUri: this.config.redirectUri, client: clientKind(this.config.credential) });
     }
   }
 }
@@ -149,17 +153,19 @@ function toDefaultScope(scope: string): string {
   }
 }
 
+function credentialOptions(credential: Config['credential']): Partial<Configuration['auth']> {
+  switch (credential.kind) {
+    case 'none':
+      return {};
+    case 'secret':
+      return { clientSecret: credential.secret };
+    case 'certificate':
+      return { clientCertificate: { thumbprintSha256: credential.thumbprintSha256, privateKey: credential.privateKeyPem, x5c: credential.certificatePem } };
+  }
+}
+
 function msalConfiguration({ config, http, log, cachePlugin }: MsalClientDeps): Configuration {
-  const credential =
-    config.credential.kind === 'secret'
-      ? { clientSecret: config.credential.secret }
-      : {
-          clientCertificate: {
-            thumbprintSha256: config.credential.thumbprintSha256,
-            privateKey: config.credential.privateKeyPem,
-            x5c: config.credential.certificatePem,
-          },
-        };
+  const credential = credentialOptions(config.credential);
   const msalLog = log.child({ component: 'msal' });
   return {
     auth: {

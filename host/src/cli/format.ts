@@ -1,5 +1,5 @@
 // Human output of the CLI: what a person reads at a glance. Pure: results and `now` in, lines out.
-import type { AccountStatus, ErrorInfo, GrantState, InboxCount, StatusResult, TokenEntry, TokensViewResult } from '../../../shared/protocol';
+import type { AccountStatus, ClientInfo, ErrorInfo, GrantState, InboxCount, StatusResult, TokenEntry, TokensViewResult } from '../../../shared/protocol';
 
 const BACKEND_NAME = { ews: 'EWS', graph: 'Microsoft Graph' } as const;
 
@@ -65,9 +65,16 @@ export function formatAccount(a: AccountStatus, now: number): string[] {
   return lines;
 }
 
+const CREDENTIAL_WORDS = { none: 'no secret: PKCE alone', secret: 'with a client secret', certificate: 'with a certificate' } as const;
+
+export function formatClient(c: ClientInfo): string {
+  return `app ${c.clientId}: a ${c.kind} client (${CREDENTIAL_WORDS[c.credential]})`;
+}
+
 export function formatStatus(s: StatusResult, now: number): string[] {
   const d = s.daemon;
   const lines = [`ews-daemon ${d.version}, pid ${d.pid}, up ${formatSpan(now - d.startedAt)}; config ${d.configPath}`];
+  if (s.client) lines.push(formatClient(s.client));
   if (s.accounts.length === 0) lines.push('Nobody is signed in: run `ews-daemon consent`, or click Sign in in the extension popup.');
   for (const a of s.accounts) lines.push(...formatAccount(a, now));
   if (s.pendingConsents > 0) lines.push(`${s.pendingConsents} sign-in(s) waiting for the browser.`);

@@ -6,6 +6,7 @@ import type { BackendSetting } from '../../../shared/protocol';
 import { DEFAULTS, type Config } from './config';
 
 export type CredentialSpec =
+  | { kind: 'none' }
   | { kind: 'secret'; secret: string }
   | { kind: 'secretFile'; path: string }
   | { kind: 'certificate'; privateKeyPath: string; certificatePath: string };
@@ -40,12 +41,13 @@ export function checkConfig(json: unknown, configDir: string): { draft: ConfigDr
   if (!isObject(json)) problems.push(`must hold a JSON object ({ … }), got ${describe(json)}`);
   for (const key of Object.keys(o)) if (!(KNOWN_KEYS as readonly string[]).includes(key)) problems.push(unknownKey(key));
   const authority = checkAuthority(o, problems);
+  const credential = checkCredential(o, configDir, problems);
   const draft: ConfigDraft = {
     clientId: checkClientId(o.clientId, authority !== null && isMicrosoftHost(authority), problems),
     authority: authority ?? '',
     knownAuthorityHost: authority && !isMicrosoftHost(authority) ? new URL(authority).host : null,
-    credential: checkCredential(o, configDir, problems),
-    redirectUri: checkRedirectUri(o.redirectUri, problems),
+    credential,
+    redirectUri: checkRedirectUri(o.redirectUri, credential?.kind === 'none' ? DEFAULTS.publicRedirectUri : DEFAULTS.redirectUri, problems),
     ewsUrl: optional(o.ewsUrl, DEFAULTS.ewsUrl, (v) => httpsUrl('ewsUrl', v, problems)),
     ewsScope: optional(o.ewsScope, DEFAULTS.ewsScope, (v) => scopes('ewsScope', v, problems)),
     graphUrl: optional(o.graphUrl, DEFAULTS.graphUrl, (v) => httpsUrl('graphUrl', v, problems)).replace(/\/+$/, ''),
@@ -110,10 +112,8 @@ function checkClientId(value: unknown, mustBeGuid: boolean, problems: string[]):
 
 function checkCredential(o: Obj, configDir: string, problems: string[]): CredentialSpec | null {
   const given = (['clientSecret', 'clientSecretFile', 'certificate'] as const).filter((k) => o[k] !== undefined);
-  if (given.length === 0) {
-    problems.push('one credential is required: "clientSecret", "clientSecretFile" or "certificate"');
-    return null;
-  }
+  // None at all: a public client (Mobile and desktop applications), signed in with PKCE alone.
+  if (given.length === 0) return { kind: 'none' };
   if (given.length > 1) {
     problems.push(`give one credential, not several (found ${given.map((k) => `"${k}"`).join(' and ')})`);
     return null;
@@ -150,8 +150,8 @@ function filePath(key: string, value: unknown, configDir: string, problems: stri
 }
 
 /** Entra allows http Reply URLs only on the loopback host; anything else must be https. */
-function checkRedirectUri(value: unknown, problems: string[]): string {
-  if (value === undefined) return DEFAULTS.redirectUri;
+function checkRedirectUri(value: unknown, fallback: string, problems: string[]): string {
+  if (value === undefined) return fallback;
   const url = typeof value === 'string' ? safeUrl(value) : null;
   const loopback = url !== null && LOOPBACK_HOSTS.has(url.hostname);
   if (url && !url.hash && !url.username && (url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) return value as string;

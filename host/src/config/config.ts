@@ -2,7 +2,12 @@
 // DESIGN.md). Loading lives in load-config.ts; this file holds the resolved shape and defaults.
 import type { BackendSetting } from '../../../shared/protocol';
 
+/**
+ * How the app proves itself to Entra ID. `none`: a public client (no secret, no certificate),
+ * registered under "Mobile and desktop applications"; the sign-in is protected by PKCE alone.
+ */
 export type Credential =
+  | { kind: 'none' }
   | { kind: 'secret'; secret: string; /** where it came from: 'config' or the secret file's path */ source: string }
   | {
       kind: 'certificate';
@@ -40,9 +45,20 @@ export interface Config {
   pollIntervalSeconds: number;
 }
 
+/** A confidential client proves itself with a secret or a certificate; a public client cannot. */
+export type ClientKind = 'public' | 'confidential';
+export function clientKind(credential: Credential): ClientKind {
+  return credential.kind === 'none' ? 'public' : 'confidential';
+}
+
 export const DEFAULTS = {
   authorityHost: 'https://login.microsoftonline.com',
   redirectUri: 'http://localhost:53100/callback',
+  /**
+   * A public client's: the "Mobile and desktop applications" platform registers http://localhost,
+   * and Entra ignores the port of a localhost Reply URL but not its path (the path is "/").
+   */
+  publicRedirectUri: 'http://localhost:53100',
   ewsUrl: 'https://outlook.office365.com/EWS/Exchange.asmx',
   ewsScope: 'https://outlook.office365.com/EWS.AccessAsUser.All',
   graphUrl: 'https://graph.microsoft.com/v1.0',

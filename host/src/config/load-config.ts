@@ -81,6 +81,7 @@ function parseJson(file: string, text: string): unknown {
 }
 
 async function loadCredential(spec: CredentialSpec, configFile: string, ctx: Ctx, now: number): Promise<Credential | null> {
+  if (spec.kind === 'none') return { kind: 'none' };
   if (spec.kind === 'secret') {
     await checkPrivate(configFile, 'the config file holds "clientSecret" but', ctx);
     return { kind: 'secret', secret: spec.secret, source: 'config' };

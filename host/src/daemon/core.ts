@@ -10,7 +10,7 @@ import { classifyTokenError } from '../auth/classify-aad-error';
 import { viewTokenCache } from '../auth/token-view';
 import type { MsalClient } from '../auth/msal-client';
 import type { TokenStore } from '../auth/token-store';
-import type { Config } from '../config/config';
+import { clientKind, type Config } from '../config/config';
 import type { Paths } from '../config/paths';
 import type { Clock, Http, Log } from '../deps';
 import { InboxService } from '../mailbox/inbox-service';
@@ -94,6 +94,7 @@ export class DaemonCore {
       daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath },
       accounts: [...this.accounts.values()].map((a) => this.accountStatus(a)),
       pendingConsents: this.sessions.size,
+      client: { kind: clientKind(config.credential), credential: config.credential.kind, clientId: config.clientId },
     };
   }
 

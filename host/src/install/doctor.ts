@@ -91,6 +91,9 @@ async function leaks(d: DoctorDeps, file: string): Promise<string | null> {
 
 async function credentialCheck(d: DoctorDeps, c: Config): Promise<Check> {
   const cred = c.credential;
+  if (cred.kind === 'none') {
+    return { name: 'credential', ok: true, detail: `none: a public client (registered under "Mobile and desktop applications", "Allow public client flows" on); sign-in is protected by PKCE, no secret on disk` };
+  }
   const secretFile = cred.kind === 'secret' ? (cred.source === 'config' ? c.file : cred.source) : cred.privateKeyPath;
   const leaking = await leaks(d, secretFile);
   if (leaking) return { name: 'credential', ok: false, detail: `${leaking} holds a secret and others can read it`, fix: `chmod 600 '${leaking}'` };
