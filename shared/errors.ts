@@ -43,6 +43,11 @@ export const ERROR_CODES = [
   'mailbox_error', // an EWS/Graph error response other than the above
   'malformed_response', // a reply that could not be parsed
   'scope_missing', // the grant lacks a scope a backend needs (e.g. Graph Mail.ReadBasic)
+  // the device code flow
+  'device_code_expired', // expired_token: nobody entered the code in time
+  'device_code_declined', // authorization_declined: the user said no on the verification page
+  'device_code_invalid', // bad_verification_code: Entra does not know the device code
+  'cancelled', // the caller cancelled (Ctrl-C, consent.deviceCode.cancel)
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -136,6 +136,19 @@ export const ConsentCompleteResult = z.discriminatedUnion('kind', [
 export type ConsentCompleteResult = z.infer<typeof ConsentCompleteResult>;
 
 export const ConsentCancelParams = z.object({ state: z.string().min(1) });
+
+/** The device code flow: what to show the user, and the flow to wait for or cancel. */
+export const DeviceCodeBeginResult = z.object({
+  /** Names the flow for wait and cancel. Not a secret (the device code itself never leaves the daemon). */
+  flowId: z.string(),
+  userCode: z.string(),
+  verificationUri: z.string().url(),
+  expiresAt: z.number(),
+  /** Entra's own sentence saying where to go and what to type. */
+  message: z.string(),
+});
+export type DeviceCodeBeginResult = z.infer<typeof DeviceCodeBeginResult>;
+export const DeviceCodeFlowParams = z.object({ flowId: z.string().min(1) });
 export const ConsentCancelResult = z.object({ cancelled: z.boolean() });
 
 export const InboxCountParams = AccountSelector.extend({
@@ -202,6 +215,10 @@ export const METHODS = {
   'consent.begin': method(ConsentBeginParams, ConsentBeginResult),
   'consent.complete': method(ConsentCompleteParams, ConsentCompleteResult),
   'consent.cancel': method(ConsentCancelParams, ConsentCancelResult),
+  'consent.deviceCode.begin': method(EmptyParams, DeviceCodeBeginResult),
+  /** Resolves when the user has signed in (or the flow failed, expired or was cancelled). */
+  'consent.deviceCode.wait': method(DeviceCodeFlowParams, ConsentCompleteResult),
+  'consent.deviceCode.cancel': method(DeviceCodeFlowParams, ConsentCancelResult),
   'inbox.count': method(InboxCountParams, InboxCount),
   'tokens.view': method(AccountSelector.optional(), TokensViewResult),
   'account.remove': method(AccountSelector.optional(), AccountRemoveResult),

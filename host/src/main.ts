@@ -20,6 +20,7 @@ const OPTIONS = {
   resource: { type: 'string' },
   'force-refresh': { type: 'boolean' },
   listen: { type: 'boolean' },
+  'device-code': { type: 'boolean' },
   paste: { type: 'boolean' },
   admin: { type: 'boolean' },
   'no-open': { type: 'boolean' },

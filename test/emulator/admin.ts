@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createClientCertificate } from './certs';
+import { decideDeviceCode } from './device-code';
 import { normalizeEwsFault, type EwsFault, type GraphFault, type TokenFault } from './faults';
 import { emptyStats, type ConsentMode, type EmulatorState, type Stats, type User } from './state';
 
@@ -135,6 +136,30 @@ export class EmulatorAdmin {
     await fs.writeFile(privateKeyPath, made.keyPem, { mode: 0o600 });
     this.registerClientCertificate(made.certPem);
     return { certificatePath, privateKeyPath, thumbprintSha256: made.thumbprintSha256 };
+  }
+
+  /** Approves a pending device code as the verification page would, signed in as username. */
+  approveDeviceCode(userCode: string, username = 'alice@contoso.example'): void {
+    const e = decideDeviceCode(this.state, String(userCode), { username, action: 'approve' });
+    check(e === null, `approveDeviceCode: ${e ? `AADSTS${e.aadsts}` : ''}`);
+  }
+
+  declineDeviceCode(userCode: string): void {
+    const e = decideDeviceCode(this.state, String(userCode), { username: '', action: 'decline' });
+    check(e === null, `declineDeviceCode: ${e ? `AADSTS${e.aadsts}` : ''}`);
+  }
+
+  /** Lifetime and polling interval of device codes issued from now on, in seconds (Entra: 900 and 5). */
+  setDeviceCodeTiming(spec: { expiresInSeconds?: number; intervalSeconds?: number }): void {
+    const ok = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isInteger(n) && n > 0);
+    check(ok(spec?.expiresInSeconds) && ok(spec?.intervalSeconds), 'setDeviceCodeTiming: whole positive seconds');
+    Object.assign(this.state.deviceCodeTiming, Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)));
+  }
+
+  /** The next n device-code polls are answered slow_down, however paced (a server under load). */
+  slowDownDeviceCodes(n: number): void {
+    check(isCount(n), 'slowDownDeviceCodes takes a whole number');
+    this.state.slowDownPolls = n;
   }
 
   failToken(fault: TokenFault, times = 1): void {

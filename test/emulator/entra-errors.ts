@@ -13,6 +13,8 @@ export const AADSTS_TEXT: Record<number, string> = {
   50105: "Your administrator has configured the application {appName} ('{clientId}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{user}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.",
   50126: 'Error validating credentials due to invalid username or password.',
   50173: "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '{issued}' and the TokensValidFrom date (before which tokens are not valid) for this user is '{validFrom}'.",
+  50199: 'For security reasons, user confirmation is required for this request. Please repeat the request allowing user interaction.',
+  53003: 'Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.',
   54005: 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
   65001: "The user or administrator has not consented to use the application with ID '{clientId}' named '{appName}'. Send an interactive authorization request for this user and resource.",
   65004: 'User declined to consent to access the app.',

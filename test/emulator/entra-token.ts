@@ -13,11 +13,14 @@ import { fullScopes } from './scopes';
 import { TENANT_DOMAIN, TENANT_ID, type ClientAuthRule, type EmulatorState } from './state';
 import { isPublicClientRedirect } from './authorize-response';
 import { mintTokens, type ClientAuthMethod } from './token-mint';
-import { DEVICE_CODE_GRANT, isGrantError, redeemCode, redeemRefreshToken, type GrantResult } from './token-grants';
+import { redeemDeviceCode } from './device-code';
+import { DEVICE_CODE_GRANT, DEVICE_CODE_GRANT_SHORT, isDeviceCodeGrant, isGrantError, redeemCode, redeemRefreshToken, type GrantResult } from './token-grants';
 
 const GRANTS: Record<string, typeof redeemCode> = {
   authorization_code: redeemCode,
   refresh_token: redeemRefreshToken,
+  [DEVICE_CODE_GRANT]: redeemDeviceCode,
+  [DEVICE_CODE_GRANT_SHORT]: redeemDeviceCode,
 };
 
 function entraHeaders(ctx: Ctx, traceId: string): Headers {
@@ -70,6 +73,7 @@ export async function handleToken(ctx: Ctx, tenantSegment: string): Promise<void
   const form = parseForm(await readBody(ctx.req));
   const grantType = form.grant_type;
   if (grantType === 'authorization_code' || grantType === 'refresh_token') state.stats.tokenRequests[grantType] += 1;
+  if (isDeviceCodeGrant(grantType)) state.stats.tokenRequests.device_code += 1;
   const fault = state.faults.token.take();
   if (fault && (await applyFault(ctx, fault))) return;
   if (!isKnownTenant(tenantSegment)) return sendEntraError(ctx, { status: 400, error: 'invalid_request', aadsts: 90002, vars: { tenant: tenantSegment } });
@@ -95,10 +99,8 @@ function clientAuthRule(state: EmulatorState, form: Record<string, string>): Cli
     }
     case 'refresh_token':
       return (form.refresh_token ? state.refreshTokens.get(form.refresh_token)?.clientAuth : undefined) ?? 'required';
-    case DEVICE_CODE_GRANT:
-      return 'optional';
     default:
-      return 'required';
+      return isDeviceCodeGrant(form.grant_type) ? 'optional' : 'required';
   }
 }
 

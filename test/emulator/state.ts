@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import { FaultQueue, type EwsFaultSpec, type GraphFault, type TokenFault } from './faults';
 import type { ScopeRequest } from './scopes';
+import { DEVICE_CODE_DEFAULTS, type DeviceCodeRecord } from './device-code';
 
 export const TENANT_ID = '72f988bf-0000-4000-8000-00000000c0de';
 export const TENANT_DOMAIN = 'contoso.example';
@@ -125,7 +126,9 @@ export interface Lifetimes {
 }
 
 export interface Stats {
-  tokenRequests: { authorization_code: number; refresh_token: number };
+  tokenRequests: { authorization_code: number; refresh_token: number; device_code: number };
+  /** slow_down answers to device-code polls. */
+  deviceCodeSlowDowns: number;
   ewsRequests: number;
   graphRequests: number;
   lastEwsHeaders: Record<string, string> | null;
@@ -134,7 +137,7 @@ export interface Stats {
 }
 
 export function emptyStats(): Stats {
-  return { tokenRequests: { authorization_code: 0, refresh_token: 0 }, ewsRequests: 0, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0 };
+  return { tokenRequests: { authorization_code: 0, refresh_token: 0, device_code: 0 }, deviceCodeSlowDowns: 0, ewsRequests: 0, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0 };
 }
 
 export interface SigningKey {
@@ -165,6 +168,10 @@ export class EmulatorState {
   readonly adminGrants = new Set<string>();
   readonly graphInFlight = new Map<string, number>();
   readonly faults = { token: new FaultQueue<TokenFault>(), ews: new FaultQueue<EwsFaultSpec>(), graph: new FaultQueue<GraphFault>() };
+  readonly deviceCodes = new Map<string, DeviceCodeRecord>();
+  deviceCodeTiming = { ...DEVICE_CODE_DEFAULTS };
+  /** Device-code polls still to be answered slow_down whatever their pace (admin.slowDownDeviceCodes). */
+  slowDownPolls = 0;
   lifetimes: Lifetimes = { refreshTokenInactivitySeconds: DEFAULT_REFRESH_INACTIVITY_SECONDS, codeSeconds: DEFAULT_CODE_SECONDS };
   requireAdminConsent = false;
   ewsDisabled = false;

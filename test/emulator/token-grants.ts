@@ -10,6 +10,9 @@ import { TENANT_DOMAIN, type EmulatorState, type User } from './state';
 
 /** RFC 8628 §3.4's grant type for redeeming a device code. */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** The short name Entra also accepts, and MSAL sends (msal-common GrantType.DEVICE_CODE_GRANT). */
+export const DEVICE_CODE_GRANT_SHORT = 'device_code';
+export const isDeviceCodeGrant = (grantType: string | undefined) => grantType === DEVICE_CODE_GRANT || grantType === DEVICE_CODE_GRANT_SHORT;
 
 export interface GrantResult {
   user: User;
@@ -35,7 +38,7 @@ const invalidGrant = (aadsts: number, vars?: Record<string, string>): EntraError
 const missing = (param: string): EntraError => ({ status: 400, error: 'invalid_request', aadsts: 900144, vars: { param } });
 
 /** Exactly one resource's permissions, every one of them consented by (or for) the user. */
-function resolveScope(state: EmulatorState, user: User, scope: string): Resolved | EntraError {
+export function resolveScope(state: EmulatorState, user: User, scope: string): Resolved | EntraError {
   const parsed = parseScopes(scope);
   if (isScopeProblem(parsed)) {
     return parsed.kind === 'unknown-resource'

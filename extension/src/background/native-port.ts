@@ -39,6 +39,10 @@ const CALL_TIMEOUT_MS: Record<MethodName, number> = {
   'consent.begin': 10_000,
   'consent.complete': 60_000,
   'consent.cancel': 5_000,
+  'consent.deviceCode.begin': 30_000,
+  // A device code lives 15 minutes at Entra; the wait answers when the user is done.
+  'consent.deviceCode.wait': 16 * 60_000,
+  'consent.deviceCode.cancel': 5_000,
   'inbox.count': 60_000,
   'tokens.view': 10_000,
   'account.remove': 10_000,

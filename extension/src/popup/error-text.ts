@@ -38,4 +38,8 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string }> = {
   mailbox_error: { title: 'The mailbox answered with an error' },
   malformed_response: { title: 'The server’s answer could not be read' },
   scope_missing: { title: 'The sign-in lacks a needed permission' },
+  device_code_expired: { title: 'The sign-in code expired before it was used' },
+  device_code_declined: { title: 'The sign-in was declined on the code page' },
+  device_code_invalid: { title: 'Entra ID did not recognise the sign-in code' },
+  cancelled: { title: 'The sign-in was cancelled' },
 };

@@ -100,6 +100,23 @@ describe('classifyTokenError', () => {
     expect(classifyTokenError({ error: 'invalid_request', errorCodes: [50011] }, { redirectUri: 'http://localhost:53100/callback' }).data.advice).toContain('http://localhost:53100/callback');
   });
 
+  it.each([
+    ['expired_token', 'device_code_expired'],
+    ['authorization_declined', 'device_code_declined'],
+    ['bad_verification_code', 'device_code_invalid'],
+  ])('names the device code answer %s as %s', (error, code) => {
+    expect(classifyTokenError({ error, errorCodes: [70000] }, { deviceCode: true }).code).toBe(code);
+  });
+
+  it('points a device code refused by policy (AADSTS53003, 50199) at --listen and --paste', () => {
+    for (const [error, n] of [['invalid_grant', 53003], ['interaction_required', 50199]] as const) {
+      const e = classifyTokenError({ error, errorCodes: [n] }, { deviceCode: true });
+      expect(e.code).toBe('conditional_access');
+      expect(e.data.advice).toMatch(/`ews-daemon consent --listen`.*`--paste`/);
+    }
+    expect(classifyTokenError({ error: 'invalid_grant', errorCodes: [53003] }).data.advice).not.toContain('--paste');
+  });
+
   it("sends a public client's Reply URL mismatch (AADSTS50011) to the Mobile and desktop platform", () => {
     const e = classifyTokenError({ error: 'invalid_request', errorCodes: [50011] }, { redirectUri: 'http://localhost:53100', client: 'public' });
     expect(e.message).toContain('not registered for the app on this platform');

@@ -11,6 +11,7 @@ import {
   type AuthenticationResult,
   type Configuration,
   type ICachePlugin,
+  type INetworkModule,
 } from '@azure/msal-node';
 import { AppError } from '../../../shared/errors';
 import type { Backend } from '../../../shared/protocol';
@@ -18,6 +19,7 @@ import { clientKind, type Config } from '../config/config';
 import type { Http, Log } from '../deps';
 import type { AcquiredToken, TokenSource } from '../daemon/refresher';
 import { classifyMsalError } from './classify-aad-error';
+import { deviceCodeSignIn, type DeviceCodeSignInOptions } from './device-code-signin';
 import { MsalNetwork } from './msal-network';
 
 export interface MsalClientDeps {
@@ -103,6 +105,11 @@ export class MsalClient implements TokenSource {
     return result.account;
   }
 
+  /** The device code flow (device-code-signin.ts) with this client's scopes, cache and network. */
+  async deviceCodeSignIn(opts: Omit<DeviceCodeSignInOptions, 'scopes'>): Promise<AccountInfo> {
+    return deviceCodeSignIn(this.deps, { ...opts, scopes: this.consentScopes().scopes });
+  }
+
   async accounts(): Promise<AccountInfo[]> {
     return this.call(() => this.app.getTokenCache().getAllAccounts());
   }
@@ -164,7 +171,8 @@ function credentialOptions(credential: Config['credential']): Partial<Configurat
   }
 }
 
-function msalConfiguration({ config, http, log, cachePlugin }: MsalClientDeps): Configuration {
+/** MSAL's configuration for the daemon's app; `network` replaces the shared MsalNetwork (the device code flow wraps it). */
+export function msalConfiguration({ config, http, log, cachePlugin }: MsalClientDeps, network?: INetworkModule): Configuration {
   const credential = credentialOptions(config.credential);
   const msalLog = log.child({ component: 'msal' });
   return {
@@ -176,7 +184,7 @@ function msalConfiguration({ config, http, log, cachePlugin }: MsalClientDeps): 
     },
     cache: { cachePlugin },
     system: {
-      networkClient: new MsalNetwork(http),
+      networkClient: network ?? new MsalNetwork(http),
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,

@@ -7,6 +7,7 @@ import type { MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
 import { loadConfig } from '../config/load-config';
 import type { Paths } from '../config/paths';
 import { RpcClient } from '../daemon-client/rpc-client';
+import { deviceCodeConsent } from './device-code';
 import { listenForReply, loopbackTarget, openBrowser, readPastedUrl } from './consent-flow';
 import { formatAccount, formatInboxLine, formatStatus, formatTokens } from './format';
 
@@ -27,16 +28,16 @@ export interface Command {
   run(ctx: CliContext): Promise<number>;
 }
 
-type Call = <M extends MethodName>(method: M, params?: ParamsOf<M>) => Promise<ResultOf<M>>;
+export type Call = <M extends MethodName>(method: M, params?: ParamsOf<M>, opts?: { timeoutMs?: number }) => Promise<ResultOf<M>>;
 
 /** One connection to the daemon for the calls `fn` makes (starting the daemon unless --no-start). */
-async function withDaemon<T>(ctx: CliContext, fn: (call: Call) => Promise<T>): Promise<T> {
+export async function withDaemon<T>(ctx: CliContext, fn: (call: Call) => Promise<T>): Promise<T> {
   // No daemon yet: check the config first, so a broken one is reported now, by key, rather
   // than as a daemon that never came up.
   if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) await loadConfig(ctx.paths.configFile);
   const client = await RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
   try {
-    return await fn((method, params) => client.call(method, params));
+    return await fn((method, params, opts) => client.call(method, params, opts));
   } finally {
     client.close();
   }
@@ -116,10 +117,14 @@ const logout: Command = {
 
 const consent: Command = {
   summary: 'sign in: begin, complete <url>, or interactively with --listen / --paste',
-  usage: 'consent [begin | complete URL] [--listen | --paste] [--login-hint USER] [--admin] [--no-open]',
-  options: ['listen', 'paste', 'login-hint', 'admin', 'no-open'],
+  usage: 'consent [begin | complete URL] [--listen | --paste | --device-code] [--login-hint USER] [--admin] [--no-open]',
+  options: ['listen', 'paste', 'device-code', 'login-hint', 'admin', 'no-open'],
   async run(ctx) {
     const [sub, url] = ctx.args.positionals;
+    if (ctx.args.values['device-code'] === true) {
+      if (sub !== undefined || ctx.args.values.listen || ctx.args.values.paste || ctx.args.values.admin) throw usage('--device-code goes alone: no step, --listen, --paste or --admin');
+      return deviceCodeConsent(ctx, (fn) => withDaemon(ctx, fn), (r) => describeCompletion(r, ctx));
+    }
     if (sub === 'complete') {
       if (!url) throw usage('consent complete needs the Reply URL');
       const r = await rpc(ctx, 'consent.complete', { redirectUrl: url });

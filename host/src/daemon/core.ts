@@ -1,9 +1,10 @@
 // The daemon's state and operations, independent of the socket: accounts known to MSAL's cache,
 // pending consents, the refresher that keeps their tokens valid, the inbox service, and the
 // events sent to subscribers. Each protocol method is one method here (handlers.ts maps them).
+import type { AccountInfo } from '@azure/msal-node';
 import { AppError, isAppError } from '../../../shared/errors';
 import type {
-  AccountStatus, Backend, ConsentBeginResult, ConsentCompleteResult, ErrorInfo, InboxCount, StatusResult, TokensViewResult,
+  AccountStatus, Backend, ConsentBeginResult, ConsentCompleteResult, DeviceCodeBeginResult, ErrorInfo, InboxCount, StatusResult, TokensViewResult,
 } from '../../../shared/protocol';
 import { parseReplyUrl } from '../auth/reply-url';
 import { classifyTokenError } from '../auth/classify-aad-error';
@@ -16,6 +17,7 @@ import type { Clock, Http, Log } from '../deps';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
 import { ConsentSessions } from './consent-sessions';
+import { DeviceCodeFlows } from './device-code-flows';
 import { toErrorInfo } from './refresh-outcome';
 import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
 
@@ -42,6 +44,7 @@ export type Emit = (method: 'status.changed' | 'inbox.changed', params: unknown)
 
 export class DaemonCore {
   private readonly sessions: ConsentSessions;
+  private readonly deviceCodes: DeviceCodeFlows;
   private readonly refresher: Refresher;
   private readonly records: AccountRecords;
   private readonly inbox: InboxService;
@@ -54,6 +57,7 @@ export class DaemonCore {
 
   constructor(private readonly deps: CoreDeps) {
     this.sessions = new ConsentSessions(deps.clock);
+    this.deviceCodes = new DeviceCodeFlows(deps.msal, deps.clock);
     this.records = new AccountRecords({ file: `${deps.paths.stateDir}/accounts.json`, log: deps.log });
     this.refresher = new Refresher({ clock: deps.clock, log: deps.log.child({ component: 'refresher' }), source: deps.msal, onChange: (id) => this.onRefresh(id) });
     this.inbox = new InboxService({
@@ -93,7 +97,7 @@ export class DaemonCore {
     return {
       daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath },
       accounts: [...this.accounts.values()].map((a) => this.accountStatus(a)),
-      pendingConsents: this.sessions.size,
+      pendingConsents: this.sessions.size + this.deviceCodes.size,
       client: { kind: clientKind(config.credential), credential: config.credential.kind, clientId: config.clientId },
     };
   }
@@ -152,6 +156,29 @@ export class DaemonCore {
       return { kind: 'admin-consented', tenant: reply.tenant };
     }
     const info = await this.deps.msal.redeemCode({ code: reply.code, codeVerifier: session.codeVerifier, state: session.state, nonce: session.nonce });
+    return this.signedIn(info);
+  }
+
+  async beginDeviceCode(): Promise<DeviceCodeBeginResult> {
+    const begun = await this.deviceCodes.begin();
+    this.queueStatus();
+    return begun;
+  }
+
+  async waitDeviceCode(flowId: string): Promise<ConsentCompleteResult> {
+    try {
+      return await this.signedIn(await this.deviceCodes.wait(flowId));
+    } finally {
+      this.queueStatus();
+    }
+  }
+
+  cancelDeviceCode(flowId: string): { cancelled: boolean } {
+    return { cancelled: this.deviceCodes.cancel(flowId) };
+  }
+
+  /** A new grant in MSAL's cache (a redeemed code or an approved device code): track and count it. */
+  private async signedIn(info: AccountInfo): Promise<ConsentCompleteResult> {
     const account: Account = { id: info.homeAccountId, username: info.username, name: info.name, tenantId: info.tenantId };
     this.accounts.set(account.id, account);
     this.inboxErrors.delete(account.id);

@@ -11,6 +11,14 @@ export function makeHandlers(core: DaemonCore, subscriptions: Map<number, () => 
     'consent.begin': async (p) => core.beginConsent(p as ParamsOf<'consent.begin'>),
     'consent.complete': async (p) => core.completeConsent((p as ParamsOf<'consent.complete'>).redirectUrl),
     'consent.cancel': async (p) => core.cancelConsent((p as ParamsOf<'consent.cancel'>).state),
+    'consent.deviceCode.begin': async () => core.beginDeviceCode(),
+    'consent.deviceCode.wait': async (p, conn: Connection) => {
+      const { flowId } = p as ParamsOf<'consent.deviceCode.wait'>;
+      // The waiter went away (Ctrl-C, a closed popup's port): nobody will see the outcome, stop polling.
+      conn.onClose(() => core.cancelDeviceCode(flowId));
+      return core.waitDeviceCode(flowId);
+    },
+    'consent.deviceCode.cancel': async (p) => core.cancelDeviceCode((p as ParamsOf<'consent.deviceCode.cancel'>).flowId),
     'inbox.count': async (p) => {
       const { account, maxAgeMs } = p as ParamsOf<'inbox.count'>;
       return core.inboxCount(account, maxAgeMs);

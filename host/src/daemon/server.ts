@@ -20,6 +20,8 @@ export interface Connection {
    */
   send(message: unknown, instead?: (bytes: number) => unknown): void;
   close(): void;
+  /** Runs fn when the connection closes (at once if it already has). */
+  onClose(fn: () => void): void;
 }
 
 export type Handler = (params: unknown, conn: Connection) => Promise<unknown>;
@@ -66,6 +68,8 @@ function serve(socket: net.Socket, deps: ServerDeps): void {
   const log = deps.log.child({ conn: nextConnectionId });
   let first = true;
   let refused = false; // after a refused hello nothing more is read: those frames are not the CLI's
+  const closers: (() => void)[] = [];
+  let closed = false;
   const conn: Connection = {
     id: nextConnectionId++,
     origin: null,
@@ -81,6 +85,7 @@ function serve(socket: net.Socket, deps: ServerDeps): void {
       socket.write(frame);
     },
     close: () => socket.end(),
+    onClose: (fn) => (closed ? fn() : void closers.push(fn)),
   };
   socket.on('data', (chunk) => {
     for (const frame of decoder.push(chunk)) {
@@ -95,7 +100,11 @@ function serve(socket: net.Socket, deps: ServerDeps): void {
     }
   });
   socket.on('error', (e) => log.debug('connection error', { error: e.message }));
-  socket.on('close', () => deps.onClose(conn));
+  socket.on('close', () => {
+    closed = true;
+    deps.onClose(conn);
+    for (const fn of closers.splice(0)) fn();
+  });
 }
 
 function isHello(frame: DecodedFrame): boolean {
