@@ -71,7 +71,7 @@ export function banner(emulator: Emulator, home: string, consentMode: 'auto' | '
     `  export NODE_EXTRA_CA_CERTS=${emulator.caPath} EWS_DAEMON_HOME=${home}`,
     '  host/bin/ews-daemon consent --listen      # sign in as alice@contoso.example',
     '  host/bin/ews-daemon inbox',
-    `Users: alice@contoso.example (assigned), bob@contoso.example (not assigned: AADSTS50105), admin@contoso.example (administrator)`,
+    `Users: alice@contoso.example (assigned), carol@contoso.example (assigned), bob@contoso.example (not assigned: AADSTS50105), admin@contoso.example (administrator)`,
     `Admin API: POST ${emulator.url}/_admin/<op> with a JSON array of arguments (${ADMIN_OPS.slice(0, 6).join(', ')}, …), e.g.`,
     `  curl --cacert ${emulator.caPath} -d '["alice@contoso.example",{"total":5,"unread":1}]' ${emulator.url}/_admin/setMailbox`,
     'Ctrl-C stops it.',

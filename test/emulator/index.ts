@@ -1,6 +1,6 @@
 // An Entra ID v2 + Exchange EWS + Microsoft Graph emulator over HTTPS, faithful enough that the
 // real @azure/msal-node signs in, redeems and refreshes against it unmodified. startEmulator()
-// makes a CA and a localhost certificate, seeds the tenant (alice assigned, bob not, an admin),
+// makes a CA and a localhost certificate, seeds the tenant (alice and carol assigned, bob not, an admin),
 // and serves until stop(). Used by `npm run emulator`, the demo and every integration test.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -69,6 +69,9 @@ export interface Emulator {
 function seedUsers(state: EmulatorState): void {
   const alice = state.upsertUser({ username: 'alice@contoso.example', name: 'Alice Example', assigned: true });
   alice.mailbox = { total: 4817, unread: 23 };
+  // A second assigned user, for several accounts signed in side by side.
+  const carol = state.upsertUser({ username: 'carol@contoso.example', name: 'Carol Example', assigned: true });
+  carol.mailbox = { total: 230, unread: 7 };
   const bob = state.upsertUser({ username: 'bob@contoso.example', name: 'Bob Example', assigned: false });
   bob.mailbox = { total: 12, unread: 1 };
   state.upsertUser({ username: 'admin@contoso.example', name: 'Contoso Admin', assigned: true, admin: true });

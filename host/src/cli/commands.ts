@@ -2,8 +2,8 @@
 // socket (starting the daemon when none answers, unless --no-start). With --json a command
 // prints exactly the result of the protocol method of the same meaning.
 import { existsSync } from 'node:fs';
-import { AppError } from '../../../shared/errors';
-import type { MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
+import { AppError, isAppError, toRpcError } from '../../../shared/errors';
+import type { AccountStatus, MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
 import { loadConfig } from '../config/load-config';
 import type { Paths } from '../config/paths';
 import { RpcClient } from '../daemon-client/rpc-client';
@@ -74,6 +74,9 @@ const inbox: Command = {
     const maxAge = ctx.args.values['max-age'];
     const params = { account: account(ctx), ...(maxAge !== undefined ? { maxAgeMs: seconds(maxAge, '--max-age') * 1000 } : {}) };
     return withDaemon(ctx, async (call) => {
+      // Several accounts and none named: one line each (with --json, an array of inbox.count results).
+      const all = params.account === undefined ? (await call('status')).accounts : [];
+      if (all.length > 1) return inboxEach(ctx, call, all, params.maxAgeMs);
       const count = await call('inbox.count', params);
       if (ctx.args.values.json) return print(ctx, count, () => []);
       // The human line also says when the token renews: the account's status has it.
@@ -82,6 +85,14 @@ const inbox: Command = {
     });
   },
 };
+
+/** Each account's count; one that fails says why on its line and makes the exit code 1. */
+async function inboxEach(ctx: CliContext, call: Call, accounts: AccountStatus[], maxAgeMs: number | undefined): Promise<number> {
+  const results = await Promise.all(accounts.map((a) => call('inbox.count', { account: a.id, maxAgeMs }).then((count) => ({ a, count }), (e: unknown) => ({ a, e }))));
+  if (ctx.args.values.json) ctx.out(JSON.stringify(results.map((r) => ('count' in r ? r.count : { account: r.a.username, error: isAppError(r.e) ? toRpcError(r.e) : String(r.e) })), null, 2));
+  else for (const r of results) ctx.out('count' in r ? formatInboxLine(r.count, ctx.now(), r.a) : `${r.a.username}  ${isAppError(r.e) ? r.e.message : String(r.e)}`);
+  return results.every((r) => 'count' in r) ? 0 : 1;
+}
 
 const tokens: Command = {
   summary: 'the token viewer: each cached entry, JWTs decoded, never the token strings',
