@@ -10,7 +10,7 @@ import { headerRecord, sendJson, sleep, type Headers } from './http-util';
 import { GRAPH } from './scopes';
 import type { User } from './state';
 
-/** Outlook's limit on concurrent Graph requests to one mailbox (REFERENCE.md). */
+/** Outlook's limit on concurrent Graph requests per app to one mailbox (https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits). */
 export const MAILBOX_CONCURRENCY = 4;
 /** Retry-After Graph gives with a MailboxConcurrency 429, in seconds. */
 const CONCURRENCY_RETRY_AFTER_S = 1;

@@ -14,7 +14,7 @@ export const DEFAULT_REDIRECT_URI = 'http://localhost:53100/callback';
 /** Entra's defaults: codes live about 10 minutes, refresh tokens 90 days of inactivity. */
 export const DEFAULT_CODE_SECONDS = 600;
 export const DEFAULT_REFRESH_INACTIVITY_SECONDS = 90 * 24 * 3600;
-/** Access tokens live 60–90 minutes, picked at random per token (REFERENCE.md). */
+/** Access tokens live 60–90 minutes, picked at random per token (https://learn.microsoft.com/en-us/entra/identity-platform/configurable-token-lifetimes). */
 export const ACCESS_TOKEN_MIN_SECONDS = 3600;
 export const ACCESS_TOKEN_MAX_SECONDS = 5400;
 /** A consent page left open longer than this is forgotten, like Entra's sign-in context. */

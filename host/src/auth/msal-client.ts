@@ -68,14 +68,14 @@ export class MsalClient implements TokenSource {
         state: req.state,
         nonce: req.nonce,
         codeChallenge: req.codeChallenge,
-        codeChallengeMethod: 'S256', // without it MSAL silently drops the challenge (REFERENCE.md)
+        codeChallengeMethod: 'S256', // without it MSAL silently drops the challenge (msal-node src/protocol/Authorize.ts)
         loginHint: req.loginHint,
         prompt: req.prompt,
       }),
     );
   }
 
-  /** The tenant-wide admin-consent URL (REFERENCE.md: answers admin_consent=True&tenant=…, no code). */
+  /** The tenant-wide admin-consent URL: answers admin_consent=True&tenant=…, no code (https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent). */
   adminConsentUrl(state: string): string {
     const { scopes, extraScopesToConsent } = this.consentScopes();
     const url = new URL(`${this.config.authority}/v2.0/adminconsent`);

@@ -21,7 +21,7 @@ export const EWS_RECHECK_MS = 24 * 60 * 60_000;
 export const DEFAULT_BUSY_MS = 60_000;
 /** An unchanged count is saved again after this long, so a restart shows a recent fetch time (5 min). */
 export const PERSIST_STALE_MS = 5 * 60_000;
-/** EWS is off for good in Exchange Online from this date (REFERENCE.md). */
+/** EWS is off for good in Exchange Online from this date (sources in docs/platform-notes.md, "Retirement"). */
 export const EWS_RETIREMENT = '2027-04-01';
 
 export interface MailboxAccount {
