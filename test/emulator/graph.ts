@@ -89,6 +89,7 @@ export async function handleGraph(ctx: Ctx): Promise<void> {
   }
   state.graphInFlight.set(auth.user.oid, inFlight + 1);
   try {
+    await state.holds.pass('graph', ctx.res);
     const fault = state.faults.graph.take();
     if (fault?.kind === 'slow') await sleep(fault.ms);
     else if (fault) return sendGraphError(ctx, faultError(ctx, fault));

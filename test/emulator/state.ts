@@ -1,8 +1,9 @@
 // Everything the emulated tenant remembers: its clock, users and mailboxes, the one registered
 // app, consent grants, authorization codes, refresh tokens, pending sign-in pages, lifetimes,
-// injected faults and request counters. Handlers read and change it; nothing else holds state.
+// injected faults, held requests and request counters. Handlers read and change it; nothing else holds state.
 import crypto from 'node:crypto';
 import { FaultQueue, type EwsFaultSpec, type GraphFault, type TokenFault } from './faults';
+import { Holds } from './holds';
 import type { ScopeRequest } from './scopes';
 
 export const TENANT_ID = '72f988bf-0000-4000-8000-00000000c0de';
@@ -149,6 +150,7 @@ export class EmulatorState {
   readonly adminGrants = new Set<string>();
   readonly graphInFlight = new Map<string, number>();
   readonly faults = { token: new FaultQueue<TokenFault>(), ews: new FaultQueue<EwsFaultSpec>(), graph: new FaultQueue<GraphFault>() };
+  readonly holds = new Holds();
   lifetimes: Lifetimes = { refreshTokenInactivitySeconds: DEFAULT_REFRESH_INACTIVITY_SECONDS, codeSeconds: DEFAULT_CODE_SECONDS };
   requireAdminConsent = false;
   ewsDisabled = false;
