@@ -13,17 +13,17 @@ import { ARTIFACTS, POPUP_VIEWPORT } from '../e2e/harness';
 import { waitUntil } from '../e2e/wait';
 import { ADDON_ORIGIN, FIREFOX, launchFirefox, type Firefox, type Tab } from './firefox';
 
-const DIST = path.join(REPO, 'extension', 'dist-firefox');
+/** The test flavour of the add-on (vite --mode test): it lets the emulator's sign-in pages reach the callback page. */
+const DIST = path.join(REPO, 'extension', 'dist-firefox-test');
 const POPUP_URL = `${ADDON_ORIGIN}/src/popup/index.html`;
 const ALICE = 'alice@contoso.example';
 const card = `[data-account="${ALICE}"]`;
 const run = promisify(execFile);
 
-/** Builds what the test loads when `npm run build` has not: the host bundles and the Firefox add-on. */
+/** Builds what the test loads: the host bundles when `npm run build` has not, and the add-on's test flavour (nothing else builds it). */
 async function ensureBuilt(): Promise<void> {
   if (!existsSync(path.join(REPO, 'host', 'dist', 'ews-daemon.mjs'))) await run(process.execPath, [path.join(REPO, 'scripts', 'build-host.mjs')], { cwd: REPO });
-  if (existsSync(path.join(DIST, 'manifest.json'))) return;
-  await run(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'extension/vite.firefox.config.ts', '--logLevel', 'error'], {
+  await run(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'extension/vite.firefox.config.ts', '--mode', 'test', '--logLevel', 'error'], {
     cwd: REPO,
     env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
   });

@@ -40,7 +40,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { emulator?: EmulatorOptions; config?: Record<string, unknown> } = {}): Promise<Stack> {
+/** launcher: the ews-daemon to run (default the checkout's); another (an installed copy) finds its own daemon. */
+export async function startStack(opts: { emulator?: EmulatorOptions; config?: Record<string, unknown>; launcher?: string } = {}): Promise<Stack> {
+  const launcher = opts.launcher ?? LAUNCHER;
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'ewsd-'));
   await fs.chmod(home, 0o700);
   const emulator = await startEmulator({ consentMode: 'auto', ...opts.emulator });
@@ -52,6 +54,7 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
     EWS_DAEMON_LAUNCHER: LAUNCHER,
   };
   delete env.EWS_DAEMON_CONFIG;
+  if (opts.launcher) delete env.EWS_DAEMON_LAUNCHER;
   const http = createHttp({ userAgent: 'ews-daemon-tests', extraCaPem: emulator.caPem });
 
   const writeConfig = async (extra: Record<string, unknown>) => {
@@ -62,7 +65,7 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
 
   const cli: Stack['cli'] = (args, o = {}) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [LAUNCHER, ...args], { env: { ...env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [launcher, ...args], { env: { ...env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
