@@ -10,12 +10,17 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
 import { EXTENSION_ID } from '../../shared/constants';
+import { installHint, locate } from '../../scripts/browsers.mjs';
 import { alive, REPO, startStack, type Stack } from '../support/stack';
 
 /** The test flavour of the extension (vite --mode test): it lets the emulator's sign-in pages reach the callback page. */
 export const EXTENSION_DIR = path.join(REPO, 'extension', 'dist-test');
 export const ARTIFACTS = path.join(REPO, 'test-artifacts');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const found = locate('chromium');
+/** The Chromium-family browser the tests and the demo drive ($CHROMIUM, else the first found), or null. */
+export const CHROMIUM = found.path;
+/** Why the browser tests cannot run here, for their names and `npm test`'s closing lines; '' when they can. */
+export const NO_CHROMIUM = found.path ? '' : `skipped: ${found.problem}; add it with \`${installHint(['chromium'])}\` or set CHROMIUM`;
 export const POPUP_URL = `chrome-extension://${EXTENSION_ID}/src/popup/index.html`;
 export const VIEWER_URL = `chrome-extension://${EXTENSION_ID}/src/viewer/index.html`;
 export const CALLBACK_URL = `chrome-extension://${EXTENSION_ID}/src/callback/index.html`;
@@ -95,6 +100,7 @@ export async function install(stack: Stack, profile: string): Promise<void> {
 }
 
 async function launch(stack: Stack, profile: string, headless: boolean, handleSignals: boolean, extensionDir: string): Promise<BrowserContext> {
+  if (!CHROMIUM) throw new Error(NO_CHROMIUM);
   const spki = await emulatorSpkiHashes(stack.emulator.url, stack.emulator.caPem);
   return chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, alive, startStack, type Stack } from '../support/stack';
 import { ARTIFACTS, POPUP_VIEWPORT } from '../e2e/harness';
 import { waitUntil } from '../e2e/wait';
-import { ADDON_ORIGIN, FIREFOX, launchFirefox, type Firefox, type Tab } from './firefox';
+import { ADDON_ORIGIN, FIREFOX, NO_FIREFOX, launchFirefox, type Firefox, type Tab } from './firefox';
 
 /** The test flavour of the add-on (vite --mode test): it lets the emulator's sign-in pages reach the callback page. */
 const DIST = path.join(REPO, 'extension', 'dist-firefox-test');
@@ -32,11 +32,7 @@ async function ensureBuilt(): Promise<void> {
 const text = (tab: Tab, selector: string, want: string | RegExp) =>
   waitUntil(`${selector} in the popup`, () => tab.text(selector), (t) => (typeof want === 'string' ? t === want : want.test(t ?? '')));
 
-const HAS_FIREFOX = existsSync(FIREFOX);
-const SKIPPED = HAS_FIREFOX ? '' : ` (skipped: no ${FIREFOX}; apt-get install firefox-esr, or set FIREFOX_PATH)`;
-if (!HAS_FIREFOX) console.warn(`test/firefox/consent.test.ts${SKIPPED}`);
-
-describe.skipIf(!HAS_FIREFOX)(`the Firefox add-on in Firefox ESR with the real companion and the emulator${SKIPPED}`, () => {
+describe.skipIf(!FIREFOX)(`the Firefox add-on in Firefox with the real companion and the emulator${NO_FIREFOX && ` (${NO_FIREFOX})`}`, () => {
   let stack: Stack;
   let ff: Firefox | undefined;
 
