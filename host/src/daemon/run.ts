@@ -4,7 +4,7 @@
 // refresher and flushes the token cache before it returns.
 import fs from 'node:fs/promises';
 import { AppError } from '../../../shared/errors';
-import { EXTENSION_ID, FIREFOX_ADDON_ID, PRODUCT_VERSION } from '../../../shared/constants';
+import { PRODUCT_VERSION, PUBLISHED_ADDON_IDS, PUBLISHED_EXTENSION_IDS } from '../../../shared/constants';
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
 import type { Clock, Log } from '../deps';
@@ -92,9 +92,9 @@ function deferredHandlers(ready: Promise<Handlers>): Handlers {
   return Object.fromEntries(names.map((name) => [name, async (params: unknown, conn: Connection) => (await ready)[name](params, conn)])) as Handlers;
 }
 
-/** The project's own extension (Chromium and Firefox) and the ids the config allows. */
+/** Every id the project's extension is published under (Chromium and Firefox) and the ids the config allows. */
 export function allowedOrigins(config: Config): Set<string> {
-  const origins = new Set([`chrome-extension://${EXTENSION_ID}/`, FIREFOX_ADDON_ID]);
+  const origins = new Set([...PUBLISHED_EXTENSION_IDS.map((p) => `chrome-extension://${p.id}/`), ...PUBLISHED_ADDON_IDS]);
   for (const id of config.extensionIds) origins.add(/^[a-p]{32}$/.test(id) ? `chrome-extension://${id}/` : id);
   return origins;
 }
