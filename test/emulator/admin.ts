@@ -159,10 +159,14 @@ export class EmulatorAdmin {
     this.state.holds.hold(endpoint);
   }
 
-  /** Stops holding `endpoint` (every endpoint when absent) and lets its waiting requests go on. */
-  release(endpoint?: HoldPoint): void {
+  /**
+   * Stops holding `endpoint` (every endpoint when absent) and lets its waiting requests go on;
+   * with `count`, lets only the oldest `count` waiting go on and keeps holding.
+   */
+  release(endpoint?: HoldPoint, count = Infinity): void {
     check(endpoint === undefined || HOLD_POINTS.includes(endpoint), `release: one of ${HOLD_POINTS.join(', ')}, or nothing for all`);
-    this.state.holds.release(endpoint);
+    check(isTimes(count), 'release: count is a positive whole number, or absent for all');
+    this.state.holds.release(endpoint, count);
   }
 
   /** How many requests wait at `endpoint` (at every endpoint when absent); a client that hung up is not counted. */

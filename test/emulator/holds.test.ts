@@ -26,6 +26,21 @@ describe('Holds', () => {
     await holds.pass('graph', new EventEmitter()); // released: no longer held
   });
 
+  it('lets only the oldest few go on when given a count, and keeps holding', async () => {
+    const holds = new Holds();
+    holds.hold('token');
+    const done: number[] = [];
+    const waiting = [1, 2, 3].map((n) => holds.pass('token', new EventEmitter()).then(() => done.push(n)));
+    holds.release('token', 1);
+    await waiting[0];
+    expect([done, holds.count('token')]).toEqual([[1], 2]);
+    const later = holds.pass('token', new EventEmitter()).then(() => done.push(4));
+    expect(holds.count('token')).toBe(3);
+    holds.release('token');
+    await Promise.all([...waiting, later]);
+    expect(done).toEqual([1, 2, 3, 4]);
+  });
+
   it('stops counting a request whose client hung up, and release() with no endpoint frees all', async () => {
     const holds = new Holds();
     holds.hold('token');

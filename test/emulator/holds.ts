@@ -22,11 +22,14 @@ export class Holds {
     this.held.add(point);
   }
 
-  /** Stops holding `point` (every point when absent) and lets the requests waiting there go on. */
-  release(point?: HoldPoint): void {
-    const going = this.waiters.filter((w) => point === undefined || w.point === point);
-    if (point === undefined) this.held.clear();
-    else this.held.delete(point);
+  /**
+   * Stops holding `point` (every point when absent) and lets the requests waiting there go on.
+   * With `count`, lets only the first `count` waiting go on (oldest first) and keeps holding.
+   */
+  release(point?: HoldPoint, count = Infinity): void {
+    const going = this.waiters.filter((w) => point === undefined || w.point === point).slice(0, count);
+    if (count === Infinity && point === undefined) this.held.clear();
+    else if (count === Infinity && point !== undefined) this.held.delete(point);
     this.waiters = this.waiters.filter((w) => !going.includes(w));
     for (const w of going) w.go();
   }
