@@ -7,6 +7,8 @@ import { AppError, isAppError, toRpcError, type ErrorCode } from '../../shared/e
 import { COMMANDS, usage, type CliContext } from './cli/commands';
 import { EXTRA_COMMANDS } from './cli/extra-commands';
 import { formatError } from './cli/format';
+import { lineWriter } from './cli/line-writer';
+import { terminalJson, terminalText } from './cli/terminal-text';
 import { resolvePaths } from './config/paths';
 
 const OPTIONS = {
@@ -48,9 +50,11 @@ function help(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  const err = (line: string) => process.stderr.write(`${line}\n`);
   let json = argv.includes('--json');
+  // Every line leaves through here: stripped of terminal controls (escaped, for --json), and
+  // quiet when the reader has gone (`| head`).
+  const err = lineWriter(process.stderr, terminalText);
+  const out = lineWriter(process.stdout, (text) => (json ? terminalJson(text) : terminalText(text)), (e) => err(`ews-daemon: cannot write to standard output (${e.code ?? e.message}).`));
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     json = values.json === true;
