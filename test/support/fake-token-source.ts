@@ -4,7 +4,7 @@
 import type { AppError } from '../../shared/errors';
 import type { Backend } from '../../shared/protocol';
 import type { Clock } from '../../host/src/deps';
-import type { AcquiredToken, TokenSource } from '../../host/src/daemon/refresher';
+import type { AcquiredToken, TokenSource } from '../../host/src/auth/token-source';
 
 export type Step =
   | { kind: 'token'; lifetimeMs?: number; fromCache?: boolean }

@@ -13,9 +13,9 @@ import { AppError } from '../../../shared/errors';
 import type { Backend } from '../../../shared/protocol';
 import type { Config } from '../config/config';
 import type { Http, Log } from '../deps';
-import type { AcquiredToken, TokenSource } from '../daemon/refresher';
 import { classifyMsalError } from './classify-aad-error';
 import { MsalNetwork } from './msal-network';
+import type { AcquiredToken, TokenSource } from './token-source';
 
 export interface MsalClientDeps {
   config: Config;

@@ -17,7 +17,8 @@ import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
 import { ConsentSessions } from './consent-sessions';
 import { toErrorInfo } from './refresh-outcome';
-import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
+import { Refresher, RT_INACTIVITY_MS } from './refresher';
+import type { AcquiredToken } from '../auth/token-source';
 
 export interface Account {
   id: string;

@@ -8,8 +8,8 @@ import { AppError, isAppError } from '../../../shared/errors';
 import type { Backend, BackendStatus, InboxCount } from '../../../shared/protocol';
 import type { Config } from '../config/config';
 import type { Clock, Http, Log } from '../deps';
-import type { AccountRecords } from '../daemon/account-records';
-import type { AcquiredToken } from '../daemon/refresher';
+import type { AcquiredToken } from '../auth/token-source';
+import type { BackendMemory } from './backend-memory';
 import { fetchInboxViaEws } from './ews-client';
 import { fetchInboxViaGraph } from './graph-client';
 
@@ -35,7 +35,7 @@ export interface InboxServiceDeps {
   http: Http;
   config: Config;
   tokens: { getToken(accountId: string, resource: Backend, opts?: { forceRefresh?: boolean }): Promise<AcquiredToken> };
-  records: AccountRecords;
+  records: BackendMemory;
   /** A fresh count was fetched. */
   onCount(accountId: string, count: InboxCount): void;
   /** The backend that answers for this account changed. */
