@@ -1,7 +1,7 @@
 // `npm test`: builds what the tests run (host bundles, extension), then the type check, the
 // linter and the whole vitest suite (unit, integration, end to end). Ends with one line,
-// "N passed, N failed" (", N skipped" when some were), counting the type check and the linter
-// as one check each; skipped tests are named, with why, on the line before it.
+// "N passed, N failed" (", N skipped" when some were), counting the type check, the linter and
+// the import check as one check each; skipped tests are named, with why, on the line before it.
 // The browser tests need Chromium and Firefox: found on the machine, or (as root with apt-get)
 // installed from Debian first; otherwise they are skipped and everything else runs.
 import { spawnSync } from 'node:child_process';
@@ -45,6 +45,7 @@ if (!check('build', run('npm', ['run', '-s', 'build']))) {
 }
 check('type check (tsc --noEmit)', npx('tsc', '--noEmit', '-p', '.'));
 check('lint (eslint)', npx('eslint', '.'));
+check('imports (no cycle, one-way layers)', run(process.execPath, ['scripts/check-imports.mjs']));
 
 const browsers = ensureBrowsers(['chromium', 'firefox'], (line) => console.log(line));
 // The tests find the same browsers again (scripts/browsers.mjs); naming them settles any doubt.
