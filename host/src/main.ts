@@ -30,6 +30,7 @@ const OPTIONS = {
   'user-data-dir': { type: 'string' },
   'extension-id': { type: 'string', multiple: true },
   service: { type: 'boolean' },
+  zip: { type: 'string' },
 } as const;
 const GLOBAL = ['json', 'config', 'no-start', 'help'];
 
