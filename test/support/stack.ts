@@ -52,6 +52,8 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
     EWS_DAEMON_HOME: home,
     NODE_EXTRA_CA_CERTS: emulator.caPath,
     EWS_DAEMON_LAUNCHER: LAUNCHER,
+    // Every answer of the daemon under test is checked against the protocol's result schemas.
+    EWS_DAEMON_CHECK_RESULTS: '1',
   };
   delete env.EWS_DAEMON_CONFIG;
   if (opts.launcher) delete env.EWS_DAEMON_LAUNCHER;

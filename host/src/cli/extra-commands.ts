@@ -48,6 +48,8 @@ const run: Command = {
         clock: systemClock,
         log,
         stopRequested,
+        // The test stack sets it: every answer the daemon gives is then checked against the protocol.
+        checkResults: ctx.env.EWS_DAEMON_CHECK_RESULTS === '1',
         onListening: () => ctx.err(`ews-daemon ${PRODUCT_VERSION} listening on ${paths.socketPath} (pid ${process.pid}); log: ${paths.logFile}`),
       });
     } finally {
