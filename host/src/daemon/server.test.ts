@@ -145,9 +145,7 @@ describe('daemon socket server', () => {
     const extra = await fs.mkdtemp(path.join(os.tmpdir(), 'ewsd-srv-'));
     const s2 = await listen(path.join(extra, 's.sock'), { log: silentLog, handlers, onClose: () => {} });
     const p = await Peer.connect(path.join(extra, 's.sock'));
-    const started = Date.now();
-    await s2.close();
-    expect(Date.now() - started).toBeLessThan(1000);
+    await s2.close(); // resolves with the peer still connected: a server that waited for it would hang here
     await expect(p.next()).rejects.toThrow('closed');
     await fs.rm(extra, { recursive: true, force: true });
   });
