@@ -110,7 +110,10 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
     } catch {
       return;
     }
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    // A daemon flushing its cache on a loaded machine may take seconds: wait (up to 30 s), and
+    // say so rather than let the next step race a daemon that is still there.
+    for (let i = 0; i < 600 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) throw new Error(`the daemon (pid ${pid}) is still running 30 s after ${signal}`);
   };
 
   return {
