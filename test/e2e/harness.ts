@@ -78,7 +78,8 @@ export function ensureBuilt(): Promise<void> {
 }
 
 export async function startBrowserStack(opts: StartOptions = {}): Promise<BrowserStack> {
-  await ensureBuilt();
+  // An extension from elsewhere (an installed package) needs nothing of this checkout built.
+  if (!opts.extensionDir) await ensureBuilt();
   const stack = await startStack({ emulator: { consentMode: 'page' }, config: { pollIntervalSeconds: 5, ...opts.config }, launcher: opts.launcher });
   const profile = path.join(stack.home, 'chromium-profile');
   await fs.mkdir(profile, { recursive: true, mode: 0o700 });
