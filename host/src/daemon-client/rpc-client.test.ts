@@ -91,10 +91,10 @@ describe('RpcClient', () => {
     const client = await RpcClient.connect({ socketPath, noStart: true });
     cleanups.push(() => client.close());
     const seen: unknown[] = [];
-    const off = client.onNotification((method, params) => seen.push([method, params]));
+    const off = client.onNotification(({ method, params }) => void seen.push([method, params]));
     // A listener that stays: once it has heard a round's last notification, every listener has.
     const heard = new EventEmitter();
-    client.onNotification((method) => void (method === 'inbox.changed' && heard.emit('round')));
+    client.onNotification(({ method }) => void (method === 'inbox.changed' && heard.emit('round')));
     const first = once(heard, 'round');
     await client.call('events.subscribe');
     await first;
