@@ -84,8 +84,5 @@ function fromUnknown(e: unknown): AppError {
   return new AppError('internal', `Unexpected error: ${err.message ?? String(e)}`, { advice: 'This is a bug; please report it with the command you ran.', retryable: false });
 }
 
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
-// The daemon has closed its socket and flushed its cache by now; don't let a lingering
-// keep-alive connection hold the process open.
-if (process.argv[2] === 'run') setTimeout(() => process.exit(code), 500).unref();
+// No process.exit: every command, the daemon too, ends when nothing it opened is left open.
+process.exitCode = await main(process.argv.slice(2));
