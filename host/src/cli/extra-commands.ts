@@ -9,7 +9,8 @@ import { systemClock } from '../io/clock';
 import { createLog } from '../io/log';
 import { realDoctorDeps, formatDoctor, runDoctor } from '../install/doctor';
 import { runExtension } from '../install/extension-builds';
-import { packageRoot, realInstallContext, runInstall, runUninstall, type CommandOutcome } from '../install/run-install';
+import type { CommandOutcome } from '../install/command-outcome';
+import { packageRoot, realInstallContext, runInstall, runUninstall } from '../install/run-install';
 import { createHttp } from '../io/http';
 import type { CliContext, Command } from './commands';
 
