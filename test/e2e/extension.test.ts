@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Request } from 'playwright-core';
 import { alive } from '../support/stack';
-import { CALLBACK_URL, install, screenshot, signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
+import { CALLBACK_URL, CHROMIUM, NO_CHROMIUM, install, screenshot, signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
 import { waitForText, waitUntil } from './wait';
 
 const ALICE = 'alice@contoso.example';
 const card = (user: string) => `[data-account="${user}"]`;
 
-describe('the extension in Chromium with the real companion and the emulator', () => {
+describe.skipIf(!CHROMIUM)(`the extension in Chromium with the real companion and the emulator${NO_CHROMIUM && ` (${NO_CHROMIUM})`}`, () => {
   let b: BrowserStack;
   let popup: Page;
 
@@ -25,7 +25,7 @@ describe('the extension in Chromium with the real companion and the emulator', (
 
   it('shows the exact install command, and a red !, when the companion is not installed', async () => {
     popup = await b.openPopup();
-    await waitForText(popup, '#install-command', 'npx ews-daemon install --browser chromium');
+    await waitForText(popup, '#install-command', 'ews-daemon install --browser chromium');
     expect(await popup.locator('#sign-in').isVisible()).toBe(false);
     await waitUntil('badge', () => b.badge(), (x) => x.text === '!');
     await screenshot(popup, 'popup-companion-missing');

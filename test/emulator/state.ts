@@ -1,8 +1,9 @@
 // Everything the emulated tenant remembers: its clock, users and mailboxes, the one registered
 // app, consent grants, authorization codes, refresh tokens, pending sign-in pages, lifetimes,
-// injected faults and request counters. Handlers read and change it; nothing else holds state.
+// injected faults, held requests and request counters. Handlers read and change it; nothing else holds state.
 import crypto from 'node:crypto';
 import { FaultQueue, type EwsFaultSpec, type GraphFault, type TokenFault } from './faults';
+import { Holds } from './holds';
 import type { ScopeRequest } from './scopes';
 import { DEVICE_CODE_DEFAULTS, type DeviceCodeRecord } from './device-code';
 
@@ -17,7 +18,7 @@ export const PUBLIC_CLIENT_REDIRECT_URI = 'http://localhost';
 /** Entra's defaults: codes live about 10 minutes, refresh tokens 90 days of inactivity. */
 export const DEFAULT_CODE_SECONDS = 600;
 export const DEFAULT_REFRESH_INACTIVITY_SECONDS = 90 * 24 * 3600;
-/** Access tokens live 60–90 minutes, picked at random per token (REFERENCE.md). */
+/** Access tokens live 60–90 minutes, picked at random per token (https://learn.microsoft.com/en-us/entra/identity-platform/configurable-token-lifetimes). */
 export const ACCESS_TOKEN_MIN_SECONDS = 3600;
 export const ACCESS_TOKEN_MAX_SECONDS = 5400;
 /** A consent page left open longer than this is forgotten, like Entra's sign-in context. */
@@ -172,6 +173,7 @@ export class EmulatorState {
   deviceCodeTiming = { ...DEVICE_CODE_DEFAULTS };
   /** Device-code polls still to be answered slow_down whatever their pace (admin.slowDownDeviceCodes). */
   slowDownPolls = 0;
+  readonly holds = new Holds();
   lifetimes: Lifetimes = { refreshTokenInactivitySeconds: DEFAULT_REFRESH_INACTIVITY_SECONDS, codeSeconds: DEFAULT_CODE_SECONDS };
   requireAdminConsent = false;
   ewsDisabled = false;

@@ -17,10 +17,10 @@ import { AppError } from '../../../shared/errors';
 import type { Backend } from '../../../shared/protocol';
 import { clientKind, type Config } from '../config/config';
 import type { Http, Log } from '../deps';
-import type { AcquiredToken, TokenSource } from '../daemon/refresher';
 import { classifyMsalError } from './classify-aad-error';
 import { deviceCodeSignIn, type DeviceCodeSignInOptions } from './device-code-signin';
 import { MsalNetwork } from './msal-network';
+import type { AcquiredToken, TokenSource } from './token-source';
 
 export interface MsalClientDeps {
   config: Config;
@@ -40,10 +40,12 @@ export interface AuthUrlRequest {
 export class MsalClient implements TokenSource {
   private readonly app: ConfidentialClientApplication | PublicClientApplication;
   private readonly config: Config;
+  private readonly network: MsalNetwork;
 
   constructor(private readonly deps: MsalClientDeps) {
     this.config = deps.config;
-    const configuration = msalConfiguration(deps);
+    this.network = new MsalNetwork(deps.http);
+    const configuration = msalConfiguration(deps, this.network);
     this.app = clientKind(deps.config.credential) === 'public' ? new PublicClientApplication(configuration) : new ConfidentialClientApplication(configuration);
   }
 
@@ -74,14 +76,14 @@ export class MsalClient implements TokenSource {
         state: req.state,
         nonce: req.nonce,
         codeChallenge: req.codeChallenge,
-        codeChallengeMethod: 'S256', // without it MSAL silently drops the challenge (REFERENCE.md)
+        codeChallengeMethod: 'S256', // without it MSAL silently drops the challenge (msal-node src/protocol/Authorize.ts)
         loginHint: req.loginHint,
         prompt: req.prompt,
       }),
     );
   }
 
-  /** The tenant-wide admin-consent URL (REFERENCE.md: answers admin_consent=True&tenant=…, no code). */
+  /** The tenant-wide admin-consent URL: answers admin_consent=True&tenant=…, no code (https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent). */
   adminConsentUrl(state: string): string {
     const { scopes, extraScopesToConsent } = this.consentScopes();
     const url = new URL(`${this.config.authority}/v2.0/adminconsent`);
@@ -114,11 +116,19 @@ export class MsalClient implements TokenSource {
     return this.call(() => this.app.getTokenCache().getAllAccounts());
   }
 
-  async acquire(accountId: string, resource: Backend, opts: { forceRefresh: boolean }): Promise<AcquiredToken> {
+  /**
+   * A token from MSAL's cache, or refreshed. An aborted `signal` (the daemon stopping) ends the
+   * requests MSAL has in flight at once: MSAL itself takes no signal.
+   */
+  async acquire(accountId: string, resource: Backend, opts: { forceRefresh: boolean; signal?: AbortSignal }): Promise<AcquiredToken> {
+    const { signal } = opts;
+    signal?.throwIfAborted();
+    const abort = () => this.network.abortAll(signal?.reason);
+    signal?.addEventListener('abort', abort, { once: true });
     const account = await this.account(accountId);
     const result: AuthenticationResult = await this.call(() =>
       this.app.acquireTokenSilent({ account, scopes: this.scopesFor(resource), forceRefresh: opts.forceRefresh }),
-    );
+    ).finally(() => signal?.removeEventListener('abort', abort));
     return {
       accessToken: result.accessToken,
       expiresOn: result.expiresOn ? result.expiresOn.getTime() : 0,
@@ -171,8 +181,8 @@ function credentialOptions(credential: Config['credential']): Partial<Configurat
   }
 }
 
-/** MSAL's configuration for the daemon's app; `network` replaces the shared MsalNetwork (the device code flow wraps it). */
-export function msalConfiguration({ config, http, log, cachePlugin }: MsalClientDeps, network?: INetworkModule): Configuration {
+/** MSAL's configuration for the daemon's app over `network` (the device code flow passes its own seam). */
+export function msalConfiguration({ config, log, cachePlugin }: MsalClientDeps, network: INetworkModule): Configuration {
   const credential = credentialOptions(config.credential);
   const msalLog = log.child({ component: 'msal' });
   return {
@@ -184,7 +194,7 @@ export function msalConfiguration({ config, http, log, cachePlugin }: MsalClient
     },
     cache: { cachePlugin },
     system: {
-      networkClient: network ?? new MsalNetwork(http),
+      networkClient: network,
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,

@@ -15,9 +15,10 @@ export async function deviceCodeConsent(ctx: CliContext, session: Session, descr
   const json = ctx.args.values.json === true;
   return session(async (call) => {
     const begun = await call('consent.deviceCode.begin');
-    if (json) ctx.out(JSON.stringify({ userCode: begun.userCode, verificationUri: begun.verificationUri, expiresAt: begun.expiresAt, message: printable(begun.message) }));
+    // main.ts strips terminal controls from every line, so Entra's words are printed as they came.
+    if (json) ctx.out(JSON.stringify({ userCode: begun.userCode, verificationUri: begun.verificationUri, expiresAt: begun.expiresAt, message: begun.message }));
     else {
-      ctx.err(`To sign in, open ${printable(begun.verificationUri)} on any device and enter the code\n\n  ${printable(begun.userCode)}\n`);
+      ctx.err(`To sign in, open ${begun.verificationUri} on any device and enter the code\n\n  ${begun.userCode}\n`);
       ctx.err(`The code expires ${formatIn(begun.expiresAt, ctx.now())}. Waiting for you to sign in (Ctrl-C cancels)…`);
     }
     const onInterrupt = () => void call('consent.deviceCode.cancel', { flowId: begun.flowId }).catch(() => undefined);
@@ -33,8 +34,3 @@ export async function deviceCodeConsent(ctx: CliContext, session: Session, descr
   });
 }
 
-/** What Entra sent, without control characters: nothing it says can drive the terminal. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
-}

@@ -19,7 +19,8 @@ import { AccountRecords } from './account-records';
 import { ConsentSessions } from './consent-sessions';
 import { DeviceCodeFlows } from './device-code-flows';
 import { toErrorInfo } from './refresh-outcome';
-import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
+import { Refresher, RT_INACTIVITY_MS } from './refresher';
+import type { AcquiredToken } from '../auth/token-source';
 
 export interface Account {
   id: string;
