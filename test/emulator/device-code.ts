@@ -89,8 +89,19 @@ function deviceCodeProblem(state: EmulatorState, form: Record<string, string>): 
 
 const deviceError = (error: string, aadsts: number, text: string): EntraError => ({ status: 400, error, aadsts, text });
 
-/** The device_code grant: one poll, judged as Entra judges it. */
+/** Device-code polls remembered in stats, for tests that check the pace. */
+const DEVICE_POLLS_KEPT = 50;
+
+/** The device_code grant: one poll, judged as Entra judges it (and noted in stats). */
 export function redeemDeviceCode(state: EmulatorState, form: Record<string, string>): GrantResult | EntraError {
+  const result = judgePoll(state, form);
+  const polls = state.stats.deviceCodePolls;
+  polls.push({ at: state.clock.now(), answer: 'error' in result ? result.error : 'tokens' });
+  if (polls.length > DEVICE_POLLS_KEPT) polls.shift();
+  return result;
+}
+
+function judgePoll(state: EmulatorState, form: Record<string, string>): GrantResult | EntraError {
   const rec = form.device_code ? state.deviceCodes.get(form.device_code) : undefined;
   if (!form.device_code) return { status: 400, error: 'invalid_request', aadsts: 900144, vars: { param: 'device_code' } };
   if (!rec || rec.status === 'redeemed') return deviceError('bad_verification_code', 70000, "The provided value for the input parameter 'device_code' is not valid.");

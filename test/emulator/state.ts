@@ -130,6 +130,8 @@ export interface Stats {
   tokenRequests: { authorization_code: number; refresh_token: number; device_code: number };
   /** slow_down answers to device-code polls. */
   deviceCodeSlowDowns: number;
+  /** The emulator's time of each device-code poll judged (the last DEVICE_POLLS_KEPT), and its answer. */
+  deviceCodePolls: { at: number; answer: string }[];
   ewsRequests: number;
   graphRequests: number;
   lastEwsHeaders: Record<string, string> | null;
@@ -138,7 +140,7 @@ export interface Stats {
 }
 
 export function emptyStats(): Stats {
-  return { tokenRequests: { authorization_code: 0, refresh_token: 0, device_code: 0 }, deviceCodeSlowDowns: 0, ewsRequests: 0, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0 };
+  return { tokenRequests: { authorization_code: 0, refresh_token: 0, device_code: 0 }, deviceCodeSlowDowns: 0, deviceCodePolls: [], ewsRequests: 0, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0 };
 }
 
 export interface SigningKey {

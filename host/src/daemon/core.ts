@@ -1,13 +1,12 @@
 // The daemon's state and operations, independent of the socket: accounts known to MSAL's cache,
 // pending consents, the refresher that keeps their tokens valid, the inbox service, and the
-// events sent to subscribers. Each protocol method is one method here (handlers.ts maps them).
+// events sent to subscribers. Each protocol method is one method here (handlers.ts maps them),
+// the sign-in methods on `consents` (consents.ts).
 import type { AccountInfo } from '@azure/msal-node';
 import { AppError, isAppError } from '../../../shared/errors';
 import type {
-  AccountStatus, Backend, ConsentBeginResult, ConsentCompleteResult, DeviceCodeBeginResult, ErrorInfo, InboxCount, StatusResult, TokensViewResult,
+  AccountStatus, Backend, ConsentCompleteResult, ErrorInfo, InboxCount, StatusResult, TokensViewResult,
 } from '../../../shared/protocol';
-import { parseReplyUrl } from '../auth/reply-url';
-import { classifyTokenError } from '../auth/classify-aad-error';
 import { viewTokenCache } from '../auth/token-view';
 import type { MsalClient } from '../auth/msal-client';
 import type { TokenStore } from '../auth/token-store';
@@ -16,8 +15,7 @@ import type { Paths } from '../config/paths';
 import type { Clock, Http, Log } from '../deps';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
-import { ConsentSessions } from './consent-sessions';
-import { DeviceCodeFlows } from './device-code-flows';
+import { Consents } from './consents';
 import { toErrorInfo } from './refresh-outcome';
 import { Refresher, RT_INACTIVITY_MS } from './refresher';
 import type { AcquiredToken } from '../auth/token-source';
@@ -44,8 +42,8 @@ export interface CoreDeps {
 export type Emit = (method: 'status.changed' | 'inbox.changed', params: unknown) => void;
 
 export class DaemonCore {
-  private readonly sessions: ConsentSessions;
-  private readonly deviceCodes: DeviceCodeFlows;
+  /** Sign-ins in progress (browser and device code); each ends in signedIn. */
+  readonly consents: Consents;
   private readonly refresher: Refresher;
   private readonly records: AccountRecords;
   private readonly inbox: InboxService;
@@ -57,8 +55,7 @@ export class DaemonCore {
   private polling: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: CoreDeps) {
-    this.sessions = new ConsentSessions(deps.clock);
-    this.deviceCodes = new DeviceCodeFlows(deps.msal, deps.clock);
+    this.consents = new Consents({ ...deps, signedIn: (info) => this.signedIn(info), changed: () => this.queueStatus() });
     this.records = new AccountRecords({ file: `${deps.paths.stateDir}/accounts.json`, log: deps.log });
     this.refresher = new Refresher({ clock: deps.clock, log: deps.log.child({ component: 'refresher' }), source: deps.msal, onChange: (id) => this.onRefresh(id) });
     this.inbox = new InboxService({
@@ -98,7 +95,7 @@ export class DaemonCore {
     return {
       daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath },
       accounts: [...this.accounts.values()].map((a) => this.accountStatus(a)),
-      pendingConsents: this.sessions.size + this.deviceCodes.size,
+      pendingConsents: this.consents.pending,
       client: { kind: clientKind(config.credential), credential: config.credential.kind, clientId: config.clientId },
     };
   }
@@ -119,63 +116,6 @@ export class DaemonCore {
     const found = all.find((a) => a.id === selector || a.username.toLowerCase() === wanted);
     if (!found) throw new AppError('no_account', `No signed-in account is named ${selector}.`, { advice: `Signed in: ${all.map((a) => a.username).join(', ')}.`, retryable: false });
     return found;
-  }
-
-  async beginConsent(p: { loginHint?: string; admin?: boolean; prompt?: string }): Promise<ConsentBeginResult> {
-    const admin = p.admin ?? false;
-    const s = this.sessions.create(admin);
-    const authUrl = admin
-      ? this.deps.msal.adminConsentUrl(s.state)
-      : await this.deps.msal.authCodeUrl({ state: s.state, nonce: s.nonce, codeChallenge: s.codeChallenge, loginHint: p.loginHint, prompt: p.prompt });
-    this.queueStatus();
-    return { authUrl, redirectUri: this.deps.config.redirectUri, state: s.state, expiresAt: s.expiresAt, admin };
-  }
-
-  cancelConsent(state: string): { cancelled: boolean } {
-    const cancelled = this.sessions.cancel(state);
-    if (cancelled) this.queueStatus();
-    return { cancelled };
-  }
-
-  async completeConsent(redirectUrl: string): Promise<ConsentCompleteResult> {
-    const reply = parseReplyUrl(redirectUrl, this.deps.config.redirectUri);
-    // Entra may answer an error without the state: nothing to take, but its words still matter.
-    if (reply.kind === 'error' && reply.state === null) throw classifyTokenError({ error: reply.error, errorDescription: reply.description, errorCodes: reply.aadsts ? [reply.aadsts] : undefined });
-    const session = reply.state === null ? null : this.sessions.take(reply.state);
-    this.queueStatus();
-    if (!session) {
-      throw new AppError('consent_expired', 'This sign-in is unknown, already finished or older than 10 minutes.', {
-        advice: 'Start sign-in again from the popup or with `ews-daemon consent`.',
-        retryable: false,
-      });
-    }
-    if (reply.kind === 'error') {
-      throw classifyTokenError({ error: reply.error, errorDescription: reply.description, errorCodes: reply.aadsts ? [reply.aadsts] : undefined, adminConsentUrl: this.deps.msal.adminConsentUrl(session.state) });
-    }
-    if (reply.kind === 'admin-consent') {
-      if (!session.admin) throw new AppError('redirect_invalid', 'An admin-consent answer arrived for a user sign-in.', { advice: 'Start sign-in again.', retryable: false });
-      return { kind: 'admin-consented', tenant: reply.tenant };
-    }
-    const info = await this.deps.msal.redeemCode({ code: reply.code, codeVerifier: session.codeVerifier, state: session.state, nonce: session.nonce });
-    return this.signedIn(info);
-  }
-
-  async beginDeviceCode(): Promise<DeviceCodeBeginResult> {
-    const begun = await this.deviceCodes.begin();
-    this.queueStatus();
-    return begun;
-  }
-
-  async waitDeviceCode(flowId: string): Promise<ConsentCompleteResult> {
-    try {
-      return await this.signedIn(await this.deviceCodes.wait(flowId));
-    } finally {
-      this.queueStatus();
-    }
-  }
-
-  cancelDeviceCode(flowId: string): { cancelled: boolean } {
-    return { cancelled: this.deviceCodes.cancel(flowId) };
   }
 
   /** A new grant in MSAL's cache (a redeemed code or an approved device code): track and count it. */

@@ -9,16 +9,16 @@ import type { Handlers } from './server';
 export function makeHandlers(core: DaemonCore, subscriptions: Map<number, () => void>, isAllowedOrigin: (origin: string) => boolean): Handlers {
   return {
     status: async () => core.status(),
-    'consent.begin': async (p) => core.beginConsent(p),
-    'consent.complete': async (p) => core.completeConsent(p.redirectUrl),
-    'consent.cancel': async (p) => core.cancelConsent(p.state),
-    'consent.deviceCode.begin': async () => core.beginDeviceCode(),
+    'consent.begin': async (p) => core.consents.begin(p),
+    'consent.complete': async (p) => core.consents.complete(p.redirectUrl),
+    'consent.cancel': async (p) => core.consents.cancel(p.state),
+    'consent.deviceCode.begin': async () => core.consents.beginDeviceCode(),
     'consent.deviceCode.wait': async (p, conn) => {
       // The waiter went away (Ctrl-C, a closed popup's port): nobody will see the outcome, stop polling.
-      conn.onClose(() => core.cancelDeviceCode(p.flowId));
-      return core.waitDeviceCode(p.flowId);
+      conn.onClose(() => core.consents.cancelDeviceCode(p.flowId));
+      return core.consents.waitDeviceCode(p.flowId);
     },
-    'consent.deviceCode.cancel': async (p) => core.cancelDeviceCode(p.flowId),
+    'consent.deviceCode.cancel': async (p) => core.consents.cancelDeviceCode(p.flowId),
     'inbox.count': async (p) => core.inboxCount(p.account, p.maxAgeMs),
     'tokens.view': async (p) => core.tokensView(p?.account),
     'account.remove': async (p) => core.removeAccount(p?.account),
