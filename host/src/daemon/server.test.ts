@@ -111,7 +111,7 @@ describe('daemon socket server', () => {
 
   it('answers a command line’s calls on one connection concurrently, a slow first one included', async () => {
     const p = await Peer.connect(socketPath);
-    p.send({ jsonrpc: '2.0', id: 1, method: 'consent.begin' });
+    p.send({ jsonrpc: '2.0', id: 1, method: 'consent.begin', params: {} });
     p.send({ jsonrpc: '2.0', id: 2, method: 'status' });
     expect(await p.next()).toMatchObject({ id: 2, result: { ok: true } });
     releaseSlow();
