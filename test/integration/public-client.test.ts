@@ -102,6 +102,23 @@ describe('a public client (no secret, no certificate)', () => {
     expect(e.advice).toContain('clientSecretFile');
   });
 
+  it('AADSTS7000218 at a renewal: a grant made for the Web platform, renewed after the secret left the config, is retried as a configuration error', async () => {
+    await stack.stopDaemon();
+    await stack.writeConfig({ redirectUri: stack.emulator.redirectUris[0] });
+    await stack.signIn();
+    await stack.stopDaemon();
+    await stack.writeConfig({ clientSecret: undefined, redirectUri: stack.emulator.redirectUris[0] });
+    const r = await stack.cli(['token', '--force-refresh', '--json']);
+    expect(r.code).toBe(1);
+    expect((JSON.parse(r.stdout) as RpcFailure).error.data).toMatchObject({ code: 'app_misconfigured', aadsts: 7000218 });
+    const alice = (await stack.json<StatusResult>(['status'])).accounts[0]!;
+    // Not a lost grant: signing in again would not help, fixing the config does.
+    expect(alice.state.kind).toBe('retrying');
+    expect(alice.lastError).toMatchObject({ code: 'app_misconfigured', aadsts: 7000218 });
+    expect(alice.lastError!.advice).toContain('Allow public client flows');
+    await stack.cli(['logout']);
+  });
+
   it('AADSTS700025: a confidential client whose Reply URL is on the Mobile and desktop platform is told to drop the secret', async () => {
     await stack.stopDaemon();
     await stack.writeConfig({ redirectUri });
