@@ -30,7 +30,6 @@ export class DeviceCodeNetwork implements INetworkModule {
   lastError: TokenErrorInput | null = null;
   /** Added to MSAL's interval by slow_down answers, in ms. */
   extraDelayMs = 0;
-  slowDowns = 0;
 
   constructor(
     private readonly inner: INetworkModule,
@@ -51,7 +50,6 @@ export class DeviceCodeNetwork implements INetworkModule {
     if (typeof body?.error !== 'string' || body.error === 'authorization_pending') return res;
     if (poll && body.error === 'slow_down') {
       this.extraDelayMs += SLOW_DOWN_STEP_MS;
-      this.slowDowns += 1;
       return { ...res, body: { ...body, error: 'authorization_pending' } as T };
     }
     this.lastError = { error: body.error, errorDescription: body.error_description, errorCodes: body.error_codes, status: body.status ?? res.status };
