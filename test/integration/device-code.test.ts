@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StatusResult } from '../../shared/protocol';
 import { createHttp } from '../../host/src/io/http';
-import { LAUNCHER, startStack, type Stack } from '../support/stack';
+import { alive, LAUNCHER, startStack, type Stack } from '../support/stack';
 import { waitUntil } from '../support/wait';
 
 interface Begun {
@@ -111,6 +111,15 @@ describe('consent --device-code', () => {
     run.child.kill('SIGINT');
     expect(await failure(run)).toMatchObject({ code: 'cancelled' });
     await waitUntil('no sign-in pending', () => stack.json<StatusResult>(['status']), (s) => s.pendingConsents === 0);
+  });
+
+  it('does not keep a stopping daemon alive while a device code is pending', async () => {
+    const run = deviceCode();
+    await run.begun;
+    const pid = (await stack.daemonPid())!;
+    await stack.stopDaemon('SIGTERM');
+    expect(alive(pid), 'the daemon should exit on SIGTERM with a device code pending').toBe(false);
+    expect((await run.done).code).toBe(1);
   });
 
   it('tells a registration without public client flows what to turn on (AADSTS7000218)', async () => {

@@ -75,6 +75,11 @@ export class Consents {
     return this.deps.signedIn(info);
   }
 
+  /** The daemon stops: device code flows stop polling (their waiters hear `cancelled`). */
+  stop(): void {
+    this.deviceCodes.stopAll();
+  }
+
   async beginDeviceCode(): Promise<DeviceCodeBeginResult> {
     const begun = await this.deviceCodes.begin();
     this.deps.changed();

@@ -79,6 +79,7 @@ export class DaemonCore {
 
   async stop(): Promise<void> {
     this.stopping.abort();
+    this.consents.stop();
     await this.polling;
     await this.refresher.stop();
     await this.records.flush();

@@ -59,6 +59,17 @@ describe('DeviceCodeFlows', () => {
     expect(flows.cancel('nobody')).toBe(false);
   });
 
+  it('stopAll cancels every flow', async () => {
+    const src = source();
+    const flows = new DeviceCodeFlows(src, new FakeClock(0));
+    const { flowId } = await flows.begin();
+    const waited = flows.wait(flowId);
+    flows.stopAll();
+    await expect(waited).rejects.toMatchObject({ code: 'cancelled' });
+    expect(src.signals[0]!.aborted).toBe(true);
+    expect(flows.size).toBe(0);
+  });
+
   it('forgets, and aborts, a flow nobody waited for a minute after its code expired', async () => {
     const src = source();
     const clock = new FakeClock(0);

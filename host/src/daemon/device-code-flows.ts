@@ -69,6 +69,12 @@ export class DeviceCodeFlows {
     return true;
   }
 
+  /** Cancels every flow, e.g. when the daemon stops: MSAL's polling would keep the process alive. */
+  stopAll(): void {
+    for (const f of this.flows.values()) f.abort.abort();
+    this.flows.clear();
+  }
+
   get size(): number {
     this.purge();
     return this.flows.size;
