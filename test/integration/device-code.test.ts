@@ -41,7 +41,8 @@ describe('consent --device-code', () => {
       child.stdout!.on('data', (d) => {
         stdout += d;
         const nl = stdout.indexOf('\n');
-        if (nl > 0) resolve(JSON.parse(stdout.slice(0, nl)) as Begun);
+        const first = nl > 0 ? parseLine(stdout.slice(0, nl)) : null;
+        if (first && 'userCode' in first) resolve(first as unknown as Begun);
       });
       child.on('close', () => reject(new Error(`the CLI ended before printing a code: ${stdout}${stderr}`)));
     });
@@ -100,7 +101,8 @@ describe('consent --device-code', () => {
     // The interval (1 s) plus the 5 s slow_down asks for; load can only make it longer.
     expect(polls[slowed + 1]!.at - polls[slowed]!.at).toBeGreaterThanOrEqual(6_000);
     stack.emulator.admin.approveDeviceCode(begun.userCode, 'alice@contoso.example');
-    expect((await run.done).code).toBe(0);
+    const done = await run.done;
+    expect(done.code, JSON.stringify(done)).toBe(0);
     expect(stack.emulator.admin.stats().deviceCodeSlowDowns).toBe(before.deviceCodeSlowDowns + 1);
   });
 
@@ -130,6 +132,17 @@ describe('consent --device-code', () => {
       expect(e.advice).toContain('"Allow public client flows" Yes');
     } finally {
       stack.emulator.admin.setAllowPublicClient(true);
+    }
+  });
+
+  it('says so when Entra refuses the device code request itself (an unknown app, AADSTS700016)', async () => {
+    await stack.stopDaemon();
+    await stack.writeConfig({ clientId: 'no-such-app' });
+    try {
+      expect(await failure(deviceCode())).toMatchObject({ code: 'app_misconfigured', aadsts: 700016 });
+    } finally {
+      await stack.stopDaemon();
+      await stack.writeConfig({});
     }
   });
 
@@ -166,10 +179,19 @@ async function failure(run: Run): Promise<{ code: string; advice: string; aadsts
   return last.error.data;
 }
 
+function parseLine(line: string): Record<string, unknown> | null {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return null; // the first line of a pretty-printed error
+  }
+}
+
 /** The CLI's --json output: the code on its first line, then the outcome (a line, or a pretty-printed error). */
 function parseJsonValues(text: string): unknown[] {
   const nl = text.indexOf('\n');
-  if (nl < 0) return text.trim() ? [JSON.parse(text)] : [];
+  const first = nl > 0 ? parseLine(text.slice(0, nl)) : null;
+  if (!first) return text.trim() ? [JSON.parse(text)] : []; // one value: the error, before any code
   const rest = text.slice(nl + 1).trim();
-  return [JSON.parse(text.slice(0, nl)), ...(rest ? [JSON.parse(rest)] : [])];
+  return [first, ...(rest ? [JSON.parse(rest)] : [])];
 }

@@ -42,6 +42,13 @@ describe('DeviceCodeNetwork', () => {
     expect(net.lastError).toEqual({ error: 'invalid_grant', errorDescription: 'AADSTS53003: Blocked.', errorCodes: [53003], status: 400 });
   });
 
+  it('ends the flow when the device code request itself is refused', async () => {
+    const inner = scripted([{ error: 'unauthorized_client', error_codes: [700016] }]);
+    const net = new DeviceCodeNetwork(inner, new FakeClock(0), new AbortController().signal);
+    await expect(net.sendPostRequestAsync('https://t/devicecode', POST({ body: 'client_id=c&scope=s' }))).rejects.toThrow();
+    expect(net.lastError).toMatchObject({ error: 'unauthorized_client', errorCodes: [700016] });
+  });
+
   it('sends nothing once cancelled', async () => {
     const inner = scripted([]);
     const abort = new AbortController();

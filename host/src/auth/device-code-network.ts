@@ -6,7 +6,7 @@
 //   waited here before each poll on top of MSAL's own interval, and is handed to MSAL as
 //   `authorization_pending` so it keeps polling;
 // - any other error body of the device code or token endpoint is kept (`lastError`), so the
-//   flow classifies Entra's words rather than MSAL's;
+//   flow classifies Entra's words rather than MSAL's; a refused device code request ends the flow;
 // - once the flow is cancelled, no further request leaves.
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { AppError } from '../../../shared/errors';
@@ -53,6 +53,9 @@ export class DeviceCodeNetwork implements INetworkModule {
       return { ...res, body: { ...body, error: 'authorization_pending' } as T };
     }
     this.lastError = { error: body.error, errorDescription: body.error_description, errorCodes: body.error_codes, status: body.status ?? res.status };
+    // MSAL reads a refused device code request as a code of `undefined`: stop it here instead
+    // (the flow classifies lastError, whatever MSAL makes of this).
+    if (!poll) throw new Error('the device code request was refused');
     return res;
   }
 }

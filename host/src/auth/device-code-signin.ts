@@ -7,6 +7,7 @@
 // leaves as an AppError classified from Entra's own answer when there was one.
 import { PublicClientApplication, type AccountInfo } from '@azure/msal-node';
 import { AppError } from '../../../shared/errors';
+import { clientKind } from '../config/config';
 import type { Clock } from '../deps';
 import { systemClock } from '../io/clock';
 import { classifyMsalError, classifyTokenError, type ClassifyContext } from './classify-aad-error';
@@ -41,7 +42,7 @@ export async function deviceCodeSignIn(deps: MsalClientDeps, opts: DeviceCodeSig
   };
   // MSAL checks `cancel` between polls (DeviceCodeClient.continuePolling).
   opts.signal.addEventListener('abort', () => (request.cancel = true), { once: true });
-  const ctx: ClassifyContext = { deviceCode: true, client: deps.config.credential.kind === 'none' ? 'public' : 'confidential', redirectUri: deps.config.redirectUri };
+  const ctx: ClassifyContext = { deviceCode: true, client: clientKind(deps.config.credential), redirectUri: deps.config.redirectUri };
   try {
     const result = await app.acquireTokenByDeviceCode(request);
     if (!result?.account) throw new AppError('internal', 'The token endpoint answered without an account.', { advice: 'Sign in again; if it repeats, report it with the daemon log.', retryable: false });
