@@ -3,6 +3,8 @@
 // too fast (slow_down), refused by policy, or cancelled with Ctrl-C; for a confidential and a
 // public client. No sleeps: each step waits for the CLI's output or the emulator's counters.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StatusResult } from '../../shared/protocol';
 import { createHttp } from '../../host/src/io/http';
@@ -102,7 +104,8 @@ describe('consent --device-code', () => {
     expect(polls[slowed + 1]!.at - polls[slowed]!.at).toBeGreaterThanOrEqual(6_000);
     stack.emulator.admin.approveDeviceCode(begun.userCode, 'alice@contoso.example');
     const done = await run.done;
-    expect(done.code, JSON.stringify(done)).toBe(0);
+    const log = done.code === 0 ? '' : await fs.readFile(path.join(stack.home, 'daemon.log'), 'utf8').catch(() => '');
+    expect(done.code, `${JSON.stringify(done)}\n${log.slice(-3000)}`).toBe(0);
     expect(stack.emulator.admin.stats().deviceCodeSlowDowns).toBe(before.deviceCodeSlowDowns + 1);
   });
 
