@@ -1,7 +1,7 @@
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../test/support/fake-clock';
-import { DeviceCodeNetwork, SLOW_DOWN_STEP_MS } from './device-code-network';
+import { DeviceCodeNetwork, MAX_POLL_FAILURES, SLOW_DOWN_STEP_MS } from './device-code-network';
 
 const POLL = { body: 'client_id=c&grant_type=device_code&device_code=d' };
 
@@ -47,6 +47,32 @@ describe('DeviceCodeNetwork', () => {
     const net = new DeviceCodeNetwork(inner, new FakeClock(0), new AbortController().signal);
     await expect(net.sendPostRequestAsync('https://t/devicecode', POST({ body: 'client_id=c&scope=s' }))).rejects.toThrow();
     expect(net.lastError).toMatchObject({ error: 'unauthorized_client', errorCodes: [700016] });
+  });
+
+  it('takes a poll lost on the network for a pending one, waiting twice as long, a few times', async () => {
+    let posts = 0;
+    const failing: INetworkModule = {
+      sendGetRequestAsync: async <T>(): Promise<NetworkResponse<T>> => ({ status: 200, headers: {}, body: {} as T }),
+      sendPostRequestAsync: async () => {
+        posts++;
+        throw new Error('socket hang up');
+      },
+    };
+    const clock = new FakeClock(0);
+    const net = new DeviceCodeNetwork(failing, clock, new AbortController().signal);
+    const first = await net.sendPostRequestAsync<{ error?: string }>('https://t/token', POST(POLL));
+    expect(first.body.error).toBe('authorization_pending');
+    expect(net.extraDelayMs).toBe(SLOW_DOWN_STEP_MS);
+    for (let i = 2; i <= MAX_POLL_FAILURES; i++) {
+      const next = net.sendPostRequestAsync('https://t/token', POST(POLL));
+      await clock.advance(net.extraDelayMs);
+      await next;
+    }
+    expect(net.extraDelayMs).toBe(SLOW_DOWN_STEP_MS * 2 ** (MAX_POLL_FAILURES - 1));
+    const last = expect(net.sendPostRequestAsync('https://t/token', POST(POLL))).rejects.toThrow('socket hang up');
+    await clock.advance(net.extraDelayMs);
+    await last;
+    expect(posts).toBe(MAX_POLL_FAILURES + 1);
   });
 
   it('sends nothing once cancelled', async () => {
