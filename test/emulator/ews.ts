@@ -1,6 +1,7 @@
 // POST /EWS/Exchange.asmx as Exchange Online answers it: Bearer checks with x-ms-diagnostics on
 // 401, the tenant's EWS block (HTTP 403), injected faults, then GetFolder on the Inbox from the
-// token's user's mailbox. Other operations get a SOAP fault ErrorInvalidRequest.
+// token's user's mailbox; Subscribe / GetStreamingEvents / Unsubscribe go to the streaming hub
+// (ews-streaming.ts). Other operations get a SOAP fault ErrorInvalidRequest.
 //
 // The 403 for a tenant where EWS is turned off: Exchange Online has been seen to answer a bare
 // "403 Forbidden" with an empty body (clients report "(403) Forbidden" and nothing more), so the
@@ -9,6 +10,8 @@
 import crypto from 'node:crypto';
 import type { Ctx } from './context';
 import { validateBearer, permissionsOf, type BearerFailure } from './bearer';
+import { xmlSender } from './ews-streaming';
+import { parseStreamingRequest } from './ews-streaming-soap';
 import { EWS_TEXT, getFolderResponse, inboxView, malformedResponse, parseEwsRequest, soapFault, type FolderMessage, type FolderRef } from './ews-soap';
 import type { EwsFaultSpec } from './faults';
 import { headerRecord, readBody, send, sleep, type Headers } from './http-util';
@@ -57,6 +60,9 @@ export function sendEwsBlocked(ctx: Ctx): void {
   send(ctx.res, 403, text, { ...ewsHeaders(ctx, 403), 'content-type': 'text/plain; charset=utf-8' });
 }
 
+/** Faults a Subscribe may meet (admin.failSubscribe). */
+export const SUBSCRIBE_FAULT_KINDS = ['busy-fault', 'http-503', 'connection-count'];
+
 const FAULTS: Record<Exclude<EwsFaultSpec['kind'], 'slow'>, (ctx: Ctx, f: EwsFaultSpec) => void> = {
   'busy-fault': (ctx, f) => sendXml(ctx, 500, soapFault('ErrorServerBusy', EWS_TEXT.busy, backOff(f))),
   'busy-message': (ctx, f) => sendXml(ctx, 200, getFolderResponse([{ kind: 'error', code: 'ErrorServerBusy', text: EWS_TEXT.busy, backOffMs: backOff(f) }])),
@@ -93,6 +99,12 @@ export async function handleEws(ctx: Ctx): Promise<void> {
 function answer(ctx: Ctx, user: User, body: string): void {
   const request = parseEwsRequest(body);
   if (request.kind === 'malformed') return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} ${request.reason}`));
+  const streaming = parseStreamingRequest(body, request.operation);
+  if (streaming) {
+    const fault = streaming.operation === 'Subscribe' ? ctx.state.faults.subscribe.take() : undefined;
+    if (fault && fault.kind !== 'slow') return FAULTS[fault.kind](ctx, fault);
+    return ctx.state.streaming.handle(ctx, user, streaming, xmlSender(ctx, ewsHeaders(ctx, 200)));
+  }
   if (request.operation !== 'GetFolder') return sendXml(ctx, 500, soapFault('ErrorInvalidRequest', EWS_TEXT.invalidRequest));
   if (request.folders.length === 0) return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} GetFolder needs FolderIds.`));
   const inbox = inboxView(user.oid, user.mailbox.total, user.mailbox.unread);

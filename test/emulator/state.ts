@@ -2,6 +2,7 @@
 // app, consent grants, authorization codes, refresh tokens, pending sign-in pages, lifetimes,
 // injected faults and request counters. Handlers read and change it; nothing else holds state.
 import crypto from 'node:crypto';
+import { StreamingHub, emptyStreamingCounters, type StreamingCounters } from './ews-streaming';
 import { FaultQueue, type EwsFaultSpec, type GraphFault, type TokenFault } from './faults';
 import type { ScopeRequest } from './scopes';
 
@@ -115,10 +116,12 @@ export interface Stats {
   lastEwsHeaders: Record<string, string> | null;
   lastGraphHeaders: Record<string, string> | null;
   authorizeRequests: number;
+  /** Subscribe / GetStreamingEvents / Unsubscribe counts and the peak of open connections per mailbox. */
+  streaming: StreamingCounters;
 }
 
 export function emptyStats(): Stats {
-  return { tokenRequests: { authorization_code: 0, refresh_token: 0 }, ewsRequests: 0, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0 };
+  return { tokenRequests: { authorization_code: 0, refresh_token: 0 }, ewsRequests: 0, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0, streaming: emptyStreamingCounters() };
 }
 
 export interface SigningKey {
@@ -148,18 +151,23 @@ export class EmulatorState {
   readonly pending = new Map<string, { request: AuthorizeRequest; createdAt: number; admin: boolean }>();
   readonly adminGrants = new Set<string>();
   readonly graphInFlight = new Map<string, number>();
-  readonly faults = { token: new FaultQueue<TokenFault>(), ews: new FaultQueue<EwsFaultSpec>(), graph: new FaultQueue<GraphFault>() };
+  /** `subscribe` faults answer only Subscribe requests (ErrorServerBusy and the like). */
+  readonly faults = { token: new FaultQueue<TokenFault>(), ews: new FaultQueue<EwsFaultSpec>(), graph: new FaultQueue<GraphFault>(), subscribe: new FaultQueue<EwsFaultSpec>() };
   lifetimes: Lifetimes = { refreshTokenInactivitySeconds: DEFAULT_REFRESH_INACTIVITY_SECONDS, codeSeconds: DEFAULT_CODE_SECONDS };
   requireAdminConsent = false;
   ewsDisabled = false;
   stats: Stats = emptyStats();
+  readonly streaming: StreamingHub;
 
   constructor(
     readonly clock: EmulatorClock,
     readonly app: AppRegistration,
     readonly signingKey: SigningKey,
     public consentMode: ConsentMode,
-  ) {}
+  ) {
+    this.streaming = new StreamingHub(clock);
+    this.streaming.counters = this.stats.streaming;
+  }
 
   findUser(username: string | undefined): User | undefined {
     return username ? this.users.get(username.trim().toLowerCase()) : undefined;
