@@ -127,7 +127,6 @@ export class StreamingHub {
   }
 
   private subscribe(ctx: Ctx, user: User, r: Extract<StreamingRequest, { operation: 'Subscribe' }>, sendXml: (status: number, xml: string, headers?: Record<string, string>) => void): void {
-    this.counters.subscribes += 1;
     if (!r.streaming) return sendXml(200, subscribeError('ErrorInvalidSubscriptionRequest', STREAMING_TEXT.streamingOnly));
     if (r.folders.length === 0 || !r.folders.every((f) => f.toLowerCase() === 'inbox') || r.eventTypes.length === 0) {
       return sendXml(200, subscribeError('ErrorInvalidSubscriptionRequest', STREAMING_TEXT.folders));

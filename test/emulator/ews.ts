@@ -101,6 +101,7 @@ function answer(ctx: Ctx, user: User, body: string): void {
   if (request.kind === 'malformed') return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} ${request.reason}`));
   const streaming = parseStreamingRequest(body, request.operation);
   if (streaming) {
+    if (streaming.operation === 'Subscribe') ctx.state.streaming.counters.subscribes += 1; // faults included
     const fault = streaming.operation === 'Subscribe' ? ctx.state.faults.subscribe.take() : undefined;
     if (fault && fault.kind !== 'slow') return FAULTS[fault.kind](ctx, fault);
     return ctx.state.streaming.handle(ctx, user, streaming, xmlSender(ctx, ewsHeaders(ctx, 200)));

@@ -38,6 +38,10 @@ export interface Config {
   extensionIds: string[];
   /** While the extension listens, how often the daemon re-counts each inbox (seconds). */
   pollIntervalSeconds: number;
+  /** false: no EWS streaming notifications; counts are polled. */
+  realtime: boolean;
+  /** Run (no shell) when an account needs sign-in, is signed in again, or finds EWS turned off. */
+  notifyCommand: string[] | null;
 }
 
 export const DEFAULTS = {
@@ -49,4 +53,5 @@ export const DEFAULTS = {
   graphScope: 'https://graph.microsoft.com/Mail.ReadBasic',
   backend: 'auto' as BackendSetting,
   pollIntervalSeconds: 60,
+  realtime: true,
 } as const;

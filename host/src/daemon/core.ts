@@ -1,6 +1,6 @@
 // The daemon's state and operations, independent of the socket: accounts known to MSAL's cache,
-// pending consents, the refresher that keeps their tokens valid, the inbox service, and the
-// events sent to subscribers. Each protocol method is one method here (handlers.ts maps them).
+// pending consents, the refresher that keeps their tokens valid, the inbox service, how counts
+// arrive without asking (realtime.ts: EWS streaming or polling), and the events sent to subscribers. Each protocol method is one method here (handlers.ts maps them).
 import { AppError, isAppError } from '../../../shared/errors';
 import type {
   AccountStatus, Backend, ConsentBeginResult, ConsentCompleteResult, ErrorInfo, InboxCount, StatusResult, TokensViewResult,
@@ -12,10 +12,12 @@ import type { MsalClient } from '../auth/msal-client';
 import type { TokenStore } from '../auth/token-store';
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
-import type { Clock, Http, Log } from '../deps';
+import type { Clock, Http, HttpStream, Log } from '../deps';
+import { EwsStreaming } from '../mailbox/ews-streaming';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
 import { ConsentSessions } from './consent-sessions';
+import { Realtime } from './realtime';
 import { toErrorInfo } from './refresh-outcome';
 import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
 
@@ -31,6 +33,7 @@ export interface CoreDeps {
   paths: Paths;
   clock: Clock;
   http: Http;
+  stream: HttpStream;
   log: Log;
   store: TokenStore;
   msal: MsalClient;
@@ -47,10 +50,9 @@ export class DaemonCore {
   private readonly inbox: InboxService;
   private readonly accounts = new Map<string, Account>();
   private readonly inboxErrors = new Map<string, ErrorInfo>();
-  private readonly listeners = new Set<Emit>();
+  private readonly listeners = new Map<Emit, { watching: boolean }>();
   private statusQueued = false;
-  private readonly stopping = new AbortController();
-  private polling: Promise<void> = Promise.resolve();
+  private readonly realtime: Realtime;
 
   constructor(private readonly deps: CoreDeps) {
     this.sessions = new ConsentSessions(deps.clock);
@@ -66,26 +68,51 @@ export class DaemonCore {
       onCount: (id, count) => this.onCount(id, count),
       onBackendChange: (id, backend) => this.track(id, backend),
     });
+    const streaming = new EwsStreaming({
+      clock: deps.clock,
+      log: deps.log.child({ component: 'streaming' }),
+      http: deps.http,
+      stream: deps.stream,
+      ewsUrl: deps.config.ewsUrl,
+      tokens: this.refresher,
+      onChange: (id) => this.countQuietly(this.accounts.get(id), 0),
+      onState: () => this.queueStatus(),
+    });
+    this.realtime = new Realtime({
+      clock: deps.clock,
+      log: deps.log.child({ component: 'realtime' }),
+      streamingEnabled: deps.config.realtime,
+      listeningPollMs: deps.config.pollIntervalSeconds * 1000,
+      streaming,
+      live: () => this.accountList().filter((a) => this.refresher.status(a.id)?.state.kind !== 'needs-consent'),
+      backend: (id) => this.inbox.backend(id).active,
+      count: (a, maxAgeMs) => this.countQuietly(this.accounts.get(a.id), maxAgeMs),
+      listeners: () => ({ listening: this.listeners.size, watching: [...this.listeners.values()].filter((l) => l.watching).length }),
+    });
   }
 
   async start(): Promise<void> {
     await this.records.load();
     await this.loadAccounts();
     this.refresher.start();
-    this.polling = this.pollLoop(this.deps.config.pollIntervalSeconds * 1000);
+    this.realtime.start();
   }
 
   async stop(): Promise<void> {
-    this.stopping.abort();
-    await this.polling;
+    await this.realtime.stop();
     await this.refresher.stop();
     await this.records.flush();
     await this.deps.store.flush();
   }
 
-  subscribe(listener: Emit): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Adds (or, for the same listener, updates) a subscriber; `watching` while a person looks. */
+  subscribe(listener: Emit, opts: { watching?: boolean } = {}): () => void {
+    this.listeners.set(listener, { watching: opts.watching ?? false });
+    this.realtime.sync();
+    return () => {
+      this.listeners.delete(listener);
+      this.realtime.sync();
+    };
   }
 
   status(): StatusResult {
@@ -177,27 +204,10 @@ export class DaemonCore {
     }
   }
 
-  /** Background counts (polling, after sign-in): failures are shown in status, not thrown. */
-  async countQuietly(account: Account, maxAgeMs: number): Promise<void> {
+  /** Background counts (streaming, polling, after sign-in): failures are shown in status, not thrown. */
+  async countQuietly(account: Account | undefined, maxAgeMs: number): Promise<void> {
+    if (!account) return;
     await this.inboxCount(account.id, maxAgeMs).catch((e: unknown) => this.deps.log.info('inbox count failed', { account: account.username, error: String(e) }));
-  }
-
-  /**
-   * While someone listens for events (the extension's badge), re-count each signed-in inbox
-   * every interval, so a change shows without the popup open. Nobody listening: no EWS traffic.
-   */
-  private async pollLoop(intervalMs: number): Promise<void> {
-    const signal = this.stopping.signal;
-    while (!signal.aborted) {
-      try {
-        await this.deps.clock.sleep(intervalMs, signal);
-      } catch {
-        return;
-      }
-      if (this.listeners.size === 0) continue;
-      const live = this.accountList().filter((a) => this.refresher.status(a.id)?.state.kind !== 'needs-consent');
-      await Promise.all(live.map((a) => this.countQuietly(a, intervalMs / 2)));
-    }
   }
 
   async tokensView(selector: string | undefined): Promise<TokensViewResult> {
@@ -223,6 +233,7 @@ export class DaemonCore {
       this.inboxErrors.delete(a.id);
       this.deps.log.info('signed out', { account: a.username });
     }
+    this.realtime.sync();
     this.queueStatus();
     return { removed: targets.map((a) => a.username) };
   }
@@ -251,6 +262,7 @@ export class DaemonCore {
       refreshTokenLapsesAt: r?.refreshTokenLapsesAt ?? null,
       backend: this.inbox.backend(a.id),
       inbox: this.inbox.last(a.id),
+      realtime: this.realtime.status(a.id),
     };
   }
 
@@ -264,12 +276,14 @@ export class DaemonCore {
 
   private track(accountId: string, backend: Backend): void {
     this.refresher.track(accountId, [backend], { lastRefreshAt: this.records.get(accountId).lastRefreshAt });
+    this.realtime.sync();
     this.queueStatus();
   }
 
   private onRefresh(accountId: string): void {
     const lastRefreshAt = this.refresher.status(accountId)?.lastRefreshAt ?? null;
     if (lastRefreshAt !== null && lastRefreshAt !== this.records.get(accountId).lastRefreshAt) this.records.update(accountId, { lastRefreshAt });
+    this.realtime.sync();
     this.queueStatus();
   }
 
@@ -295,6 +309,6 @@ export class DaemonCore {
   }
 
   private emit(method: 'status.changed' | 'inbox.changed', params: unknown): void {
-    for (const l of this.listeners) l(method, params);
+    for (const l of this.listeners.keys()) l(method, params);
   }
 }

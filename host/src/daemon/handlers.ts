@@ -22,10 +22,11 @@ export function makeHandlers(core: DaemonCore, subscriptions: Map<number, () => 
       const t = await core.tokenGet(params.account, params.resource, params.forceRefresh ?? false);
       return { accessToken: t.accessToken, expiresOn: t.expiresOn, scopes: t.scopes, account: t.account, resource: t.resource };
     },
-    'events.subscribe': async (_p, conn: Connection) => {
-      if (!subscriptions.has(conn.id)) {
-        subscriptions.set(conn.id, core.subscribe((method, params) => conn.send(notification(method, params))));
-      }
+    'events.subscribe': async (p, conn: Connection) => {
+      // A second call on the same connection replaces the first (e.g. the popup opened: watching).
+      subscriptions.get(conn.id)?.();
+      const watching = (p as ParamsOf<'events.subscribe'>)?.watching ?? false;
+      subscriptions.set(conn.id, core.subscribe((method, params) => conn.send(notification(method, params)), { watching }));
       return { subscribed: true as const };
     },
   };
