@@ -77,13 +77,18 @@ browser.runtime.onMessage.addListener((message: unknown, sender: browser.Runtime
   return ready.then(() => dispatch(handlers, message, sender));
 });
 
+/** Open popups (and viewers): while any is open, the daemon is told someone watches. */
+let views = 0;
+
 browser.runtime.onConnect.addListener((port) => {
   if (port.name !== VIEW_PORT) return;
   let unsubscribe: () => unknown = () => undefined;
   let closed = false;
+  client.setWatching(++views > 0);
   port.onDisconnect.addListener(() => {
     closed = true;
     unsubscribe();
+    client.setWatching(--views > 0);
   });
   const post = (view: ViewMessage['view']) => port.postMessage({ type: 'view', view } satisfies ViewMessage);
   void ready.then(() => {

@@ -17,6 +17,9 @@ export const WAKE_CHECK_MS = 30_000;
 /** …and a check that comes this much later than planned means the machine slept (a minute). */
 export const WAKE_JUMP_MS = 60_000;
 
+/** What Realtime needs of EwsStreaming. */
+export type StreamingControl = Pick<EwsStreaming, 'start' | 'stop' | 'stopAll' | 'has' | 'ids' | 'state' | 'reconnectAll'>;
+
 export interface RealtimeDeps {
   clock: Clock;
   log: Log;
@@ -24,7 +27,7 @@ export interface RealtimeDeps {
   streamingEnabled: boolean;
   /** config.pollIntervalSeconds × 1000: the interval while only the badge listens. */
   listeningPollMs: number;
-  streaming: EwsStreaming;
+  streaming: StreamingControl;
   /** Signed-in accounts whose grant is usable (not needing consent). */
   live(): MailboxAccount[];
   backend(accountId: string): Backend;
