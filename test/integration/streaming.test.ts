@@ -54,6 +54,7 @@ describe('EWS streaming notifications (daemon ↔ emulator)', { timeout: 90_000 
     expect(stack.emulator.admin.stats().lastEwsHeaders).toMatchObject({ 'x-anchormailbox': ALICE });
     const status = await stack.json<{ accounts: { realtime: { kind: string; reason: string } }[] }>(['status']);
     expect(status.accounts[0]?.realtime).toMatchObject({ kind: 'streaming' });
+    expect((await stack.cli(['status'])).stdout).toMatch(/counts: pushed \(EWS streaming\) since .*EWS streaming notifications/);
   });
 
   it('renews connections as they close at their ConnectionTimeout', async () => {
@@ -97,4 +98,24 @@ describe('EWS streaming notifications (daemon ↔ emulator)', { timeout: 90_000 
   it('never had more than one connection open for the mailbox', () => {
     expect(streaming().peakConnections[ALICE]).toBe(1);
   });
+});
+
+describe('realtime: false', () => {
+  let stack: Stack;
+  afterAll(async () => stack?.close());
+
+  it('opens no stream, and status says the count is fetched on request, then polled once someone listens', async () => {
+    stack = await startStack({ config: { realtime: false } });
+    await stack.signIn();
+    type Status = { accounts: { realtime: { kind: string; reason: string } }[] };
+    expect((await stack.json<Status>(['status'])).accounts[0]?.realtime).toMatchObject({ kind: 'off', reason: expect.stringContaining('"realtime": false') });
+    const client = await RpcClient.connect({ socketPath: `${stack.home}/daemon.sock`, noStart: true });
+    try {
+      await client.call('events.subscribe', { watching: true });
+      expect((await stack.json<Status>(['status'])).accounts[0]?.realtime).toMatchObject({ kind: 'polling', reason: expect.stringContaining('every 15 s') });
+    } finally {
+      client.close();
+    }
+    expect(stack.emulator.admin.stats().streaming.subscribes).toBe(0);
+  }, 60_000);
 });
