@@ -1,5 +1,5 @@
-// Commands that are not one protocol call: running the daemon itself, and (with the installer)
-// setting up browsers and services.
+// Commands that are not one protocol call: running the daemon itself, watching the count
+// (watch.ts), and (with the installer) setting up browsers and services.
 import { PRODUCT_VERSION } from '../../../shared/constants';
 import { loadConfig } from '../config/load-config';
 import { runDaemon } from '../daemon/run';
@@ -10,6 +10,7 @@ import { realDoctorDeps, formatDoctor, runDoctor } from '../install/doctor';
 import { realInstallContext, runInstall, runUninstall, type CommandOutcome } from '../install/run-install';
 import { createHttp } from '../io/http';
 import type { CliContext, Command } from './commands';
+import { watch } from './watch';
 
 const run: Command = {
   summary: 'run the daemon in the foreground (other commands start it when needed)',
@@ -110,4 +111,4 @@ const doctor: Command = {
   },
 };
 
-export const EXTRA_COMMANDS: Record<string, Command> = { run, install, uninstall, doctor };
+export const EXTRA_COMMANDS: Record<string, Command> = { run, watch, install, uninstall, doctor };

@@ -69,6 +69,12 @@ export class RpcClient {
     return () => this.listeners.delete(fn);
   }
 
+  /** Calls fn once when the connection ends (at once if it already has). */
+  onClose(fn: () => void): void {
+    if (this.closedError) fn();
+    else this.socket.once('close', fn);
+  }
+
   close(): void {
     this.failAll(closed('the client closed the connection'));
     this.socket.end();
