@@ -53,6 +53,8 @@ export class DaemonCore {
   private readonly listeners = new Map<Emit, { watching: boolean }>();
   private statusQueued = false;
   private readonly realtime: Realtime;
+  /** Each account's last grant state, to notice a renewal that succeeds after failures (the network is back). */
+  private readonly grantKinds = new Map<string, string | undefined>();
 
   constructor(private readonly deps: CoreDeps) {
     this.sessions = new ConsentSessions(deps.clock);
@@ -281,6 +283,9 @@ export class DaemonCore {
   }
 
   private onRefresh(accountId: string): void {
+    const state = this.refresher.status(accountId)?.state.kind;
+    if (this.grantKinds.get(accountId) === 'retrying' && state === 'signed-in') this.realtime.networkBack();
+    this.grantKinds.set(accountId, state);
     const lastRefreshAt = this.refresher.status(accountId)?.lastRefreshAt ?? null;
     if (lastRefreshAt !== null && lastRefreshAt !== this.records.get(accountId).lastRefreshAt) this.records.update(accountId, { lastRefreshAt });
     this.realtime.sync();

@@ -24,6 +24,7 @@ function setup(opts: { backend?: Backend; streamingEnabled?: boolean } = {}) {
     ids: () => [...streamed.keys()],
     state: (id) => streamed.get(id) ?? null,
     reconnectAll: (why) => void reconnects.push(why),
+    retryNow: (why) => void reconnects.push(why),
   };
   const realtime = new Realtime({
     clock, log: new FakeLog(), streamingEnabled: opts.streamingEnabled ?? true, listeningPollMs: MIN, streaming,

@@ -4,7 +4,8 @@
 // pollIntervalSeconds while only the badge listens, never while nobody listens. A 429's
 // Retry-After is honoured by the inbox service (a count during a back-off makes no request).
 // Guarantees: one stream per mailbox (EwsStreaming's); a jump of the wall clock (resume from
-// suspend) reconnects every stream and counts every inbox at once; time comes from the Clock.
+// suspend) reconnects every stream and counts every inbox at once; the network coming back (a
+// token renewal succeeding after failures) ends every stream's back-off; time comes from the Clock.
 import type { Backend, RealtimeStatus } from '../../../shared/protocol';
 import type { Clock, Log } from '../deps';
 import type { EwsStreaming } from '../mailbox/ews-streaming';
@@ -18,7 +19,7 @@ export const WAKE_CHECK_MS = 30_000;
 export const WAKE_JUMP_MS = 60_000;
 
 /** What Realtime needs of EwsStreaming. */
-export type StreamingControl = Pick<EwsStreaming, 'start' | 'stop' | 'stopAll' | 'has' | 'ids' | 'state' | 'reconnectAll'>;
+export type StreamingControl = Pick<EwsStreaming, 'start' | 'stop' | 'stopAll' | 'has' | 'ids' | 'state' | 'reconnectAll' | 'retryNow'>;
 
 export interface RealtimeDeps {
   clock: Clock;
@@ -66,6 +67,11 @@ export class Realtime {
     for (const id of [...this.pollingSince.keys()]) if (streamed.has(id) || !live.some((a) => a.id === id)) this.pollingSince.delete(id);
     for (const id of this.deps.streaming.ids()) if (!streamed.has(id)) void this.deps.streaming.stop(id);
     this.wake?.abort();
+  }
+
+  /** A request got through after failures (the network is back): streams waiting out a back-off retry now. */
+  networkBack(): void {
+    this.deps.streaming.retryNow('the network is back');
   }
 
   /** How counts arrive for this account, for status. */

@@ -36,7 +36,7 @@ class ScriptedStream {
   }
 }
 
-function setup(subscribeAnswers: HttpResponse[] = []) {
+function setup(subscribeAnswers: (HttpResponse | Error)[] = []) {
   const clock = new FakeClock();
   const requests: HttpRequest[] = [];
   const streams: ScriptedStream[] = [];
@@ -46,7 +46,9 @@ function setup(subscribeAnswers: HttpResponse[] = []) {
   const http: Http = {
     async request(req) {
       requests.push(req);
-      return subscribeAnswers.shift() ?? { status: 200, headers: { 'set-cookie': 'X-BackEndOverrideCookie=BE1~42; path=/; secure; HttpOnly' }, body: subscribeResponse(`SUB-${requests.length}`) };
+      const next = subscribeAnswers.shift();
+      if (next instanceof Error) throw next;
+      return next ?? { status: 200, headers: { 'set-cookie': 'X-BackEndOverrideCookie=BE1~42; path=/; secure; HttpOnly' }, body: subscribeResponse(`SUB-${requests.length}`) };
     },
   };
   const stream: HttpStream = {
@@ -127,6 +129,19 @@ describe('EwsStreaming', () => {
     expect(t.streaming.state(ACCOUNT.id)?.kind).toBe('retrying');
     t.streams[0]!.send(connectionStatus('OK'));
     await t.until(() => t.streaming.state(ACCOUNT.id)?.kind === 'streaming');
+    await t.streaming.stopAll();
+  });
+
+  it('cuts a back-off short when the network is back', async () => {
+    const down = () => new AppError('transient', 'Could not reach ews.example: ENETUNREACH', { advice: '', retryable: true });
+    const t = setup([down(), down(), down(), down(), down()]);
+    t.streaming.start(ACCOUNT);
+    await t.until(() => t.requests.length === 5); // backing off 1, 2, 4, 8 s…
+    expect(t.streaming.state(ACCOUNT.id)?.kind).toBe('retrying');
+    const at = t.clock.now();
+    t.streaming.retryNow('the network is back');
+    await t.until(() => t.streams.length === 1);
+    expect(t.clock.now()).toBe(at);
     await t.streaming.stopAll();
   });
 

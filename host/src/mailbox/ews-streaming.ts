@@ -52,6 +52,8 @@ interface Session {
   stop: AbortController;
   /** Aborting it ends the current connection only (a wake-up from suspend, a restart). */
   connection: AbortController | null;
+  /** Aborting it cuts the current back-off short (the network is back). */
+  backoff: AbortController | null;
   subscription: { id: string; cookie: string | null } | null;
   state: StreamState;
   dirty: boolean;
@@ -69,7 +71,7 @@ export class EwsStreaming {
   /** Starts streaming for the account unless it already streams. */
   start(account: MailboxAccount): void {
     if (this.sessions.has(account.id)) return;
-    const s: Session = { account, stop: new AbortController(), connection: null, subscription: null, state: { kind: 'connecting', since: this.deps.clock.now(), reason: 'subscribing' }, dirty: false, flushing: null, done: Promise.resolve() };
+    const s: Session = { account, stop: new AbortController(), connection: null, backoff: null, subscription: null, state: { kind: 'connecting', since: this.deps.clock.now(), reason: 'subscribing' }, dirty: false, flushing: null, done: Promise.resolve() };
     this.sessions.set(account.id, s);
     s.done = this.run(s);
   }
@@ -109,6 +111,15 @@ export class EwsStreaming {
     }
   }
 
+  /** Cuts every back-off short: the network is back (another request, or another stream, got through). */
+  retryNow(why: string): void {
+    for (const s of this.sessions.values()) {
+      if (!s.backoff) continue;
+      this.deps.log.info('retrying the stream now', { account: s.account.username, why });
+      s.backoff.abort();
+    }
+  }
+
   private async run(s: Session): Promise<void> {
     let attempt = 0;
     let gap = true;
@@ -120,6 +131,7 @@ export class EwsStreaming {
         s.subscription ??= await this.subscribe(s.account, token.accessToken);
         const ending = await this.connect(s, token, () => {
           attempt = 0;
+          this.retryNow('another stream connected');
           if (gap) this.notify(s, 'gap');
           gap = false;
         });
@@ -137,7 +149,9 @@ export class EwsStreaming {
         const wait = now ? 0 : retryDelayMs(attempt, this.deps.random ?? Math.random, TIMING, isAppError(e) ? e.data.retryAfterMs : undefined);
         this.setState(s, 'retrying', `${isAppError(e) ? e.message : String(e)} Retrying in ${Math.ceil(wait / 1000)} s.`);
         this.deps.log.info('EWS streaming failed; retrying', { account: s.account.username, code, waitMs: Math.round(wait) });
-        await this.deps.clock.sleep(wait, s.stop.signal).catch(() => undefined);
+        s.backoff = new AbortController();
+        await this.deps.clock.sleep(wait, AbortSignal.any([s.stop.signal, s.backoff.signal])).catch(() => undefined);
+        s.backoff = null;
       }
     }
   }
