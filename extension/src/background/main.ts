@@ -12,6 +12,7 @@ import { ConsentCapture } from './consent-capture';
 import { hostPermissionPattern } from './dnr-rule';
 import { dispatch, makeHandlers } from './message-handlers';
 import { NativeClient, type ClientEvent, type NativePort } from './native-port';
+import { SignInNotice, type NotificationsApi } from './sign-in-notice';
 import { ViewStore } from './view-store';
 
 const log = (message: string, detail?: unknown) => console.info(`[ews-daemon] ${message}`, detail ?? '');
@@ -45,7 +46,18 @@ const capture = new ConsentCapture({
 const handlers = makeHandlers({ client, capture, store, now: timers.now });
 const paint = badgePainter(browser.action);
 
+const notice = new SignInNotice({
+  notifications: browser.notifications as unknown as NotificationsApi,
+  iconUrl: browser.runtime.getURL('icons/icon-128.png'),
+  signIn: (loginHint) => {
+    store.setConsent(null);
+    capture.begin({ loginHint, prompt: 'select_account' }).catch((e) => log('sign-in from the notification failed', String(e)));
+  },
+  log,
+});
+
 store.subscribe((view) => void paint(badgeFor(view)).catch((e) => log('painting the badge failed', String(e))));
+store.subscribe((view) => view.status && notice.update(view.status));
 client.on(onClientEvent);
 
 function onClientEvent(e: ClientEvent): void {

@@ -17,6 +17,7 @@ import { EwsStreaming } from '../mailbox/ews-streaming';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
 import { ConsentSessions } from './consent-sessions';
+import { NotifyCommand } from './notify-command';
 import { Realtime } from './realtime';
 import { toErrorInfo } from './refresh-outcome';
 import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
@@ -53,6 +54,7 @@ export class DaemonCore {
   private readonly listeners = new Map<Emit, { watching: boolean }>();
   private statusQueued = false;
   private readonly realtime: Realtime;
+  private readonly notifier: NotifyCommand;
   /** Each account's last grant state, to notice a renewal that succeeds after failures (the network is back). */
   private readonly grantKinds = new Map<string, string | undefined>();
 
@@ -68,8 +70,9 @@ export class DaemonCore {
       tokens: this.refresher,
       records: this.records,
       onCount: (id, count) => this.onCount(id, count),
-      onBackendChange: (id, backend) => this.track(id, backend),
+      onBackendChange: (id, backend) => this.onBackendChange(id, backend),
     });
+    this.notifier = new NotifyCommand({ argv: deps.config.notifyCommand, log: deps.log.child({ component: 'notify' }) });
     const streaming = new EwsStreaming({
       clock: deps.clock,
       log: deps.log.child({ component: 'streaming' }),
@@ -103,6 +106,7 @@ export class DaemonCore {
   async stop(): Promise<void> {
     await this.realtime.stop();
     await this.refresher.stop();
+    await this.notifier.drain();
     await this.records.flush();
     await this.deps.store.flush();
   }
@@ -190,6 +194,7 @@ export class DaemonCore {
     // The code's tokens are in MSAL's cache: take the access token now, so the answer shows its expiry.
     await this.refresher.getToken(account.id, backend).catch(() => undefined);
     this.deps.log.info('signed in', { account: account.username });
+    void this.notifier.notify('signed-in', account.username, 'Signed in: the daemon keeps the grant alive from now on.');
     void this.countQuietly(account, 0);
     return { kind: 'signed-in', account: this.accountStatus(account) };
   }
@@ -233,6 +238,7 @@ export class DaemonCore {
       this.records.remove(a.id);
       this.inbox.forget(a.id);
       this.inboxErrors.delete(a.id);
+      this.notifier.forget(a.username);
       this.deps.log.info('signed out', { account: a.username });
     }
     this.realtime.sync();
@@ -282,10 +288,19 @@ export class DaemonCore {
     this.queueStatus();
   }
 
+  private onBackendChange(accountId: string, backend: Backend): void {
+    const username = this.accounts.get(accountId)?.username;
+    if (backend === 'graph' && this.deps.config.backend === 'auto' && username) void this.notifier.notify('ews-disabled', username, this.inbox.backend(accountId).reason);
+    this.track(accountId, backend);
+  }
+
   private onRefresh(accountId: string): void {
-    const state = this.refresher.status(accountId)?.state.kind;
-    if (this.grantKinds.get(accountId) === 'retrying' && state === 'signed-in') this.realtime.networkBack();
-    this.grantKinds.set(accountId, state);
+    const state = this.refresher.status(accountId)?.state;
+    const before = this.grantKinds.get(accountId);
+    if (before === 'retrying' && state?.kind === 'signed-in') this.realtime.networkBack();
+    const username = this.accounts.get(accountId)?.username;
+    if (state?.kind === 'needs-consent' && before !== 'needs-consent' && username) void this.notifier.notify('needs-consent', username, state.error.advice);
+    this.grantKinds.set(accountId, state?.kind);
     const lastRefreshAt = this.refresher.status(accountId)?.lastRefreshAt ?? null;
     if (lastRefreshAt !== null && lastRefreshAt !== this.records.get(accountId).lastRefreshAt) this.records.update(accountId, { lastRefreshAt });
     this.realtime.sync();
