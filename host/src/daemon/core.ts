@@ -80,7 +80,7 @@ export class DaemonCore {
       stream: deps.stream,
       ewsUrl: deps.config.ewsUrl,
       tokens: this.refresher,
-      onChange: (id) => this.countQuietly(this.accounts.get(id), 0),
+      onChange: (id) => this.countAfterChange(id),
       onState: () => this.queueStatus(),
     });
     this.realtime = new Realtime({
@@ -215,6 +215,16 @@ export class DaemonCore {
   async countQuietly(account: Account | undefined, maxAgeMs: number): Promise<void> {
     if (!account) return;
     await this.inboxCount(account.id, maxAgeMs).catch((e: unknown) => this.deps.log.info('inbox count failed', { account: account.username, error: String(e) }));
+  }
+
+  /** A change was announced: a count fetched after it, pushed as inbox.changed; failures go to status. */
+  private async countAfterChange(accountId: string): Promise<void> {
+    const account = this.accounts.get(accountId);
+    if (!account) return;
+    await this.inbox.countAfterNow(account).then(
+      () => this.inboxErrors.delete(accountId),
+      (e: unknown) => (isAppError(e) ? this.noteInboxError(accountId, e) : this.deps.log.info('inbox count failed', { account: account.username, error: String(e) })),
+    );
   }
 
   async tokensView(selector: string | undefined): Promise<TokensViewResult> {
