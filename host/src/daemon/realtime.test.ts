@@ -72,6 +72,10 @@ describe('Realtime', () => {
     await t.clock.advance(5 * MIN);
     expect(t.counts).toEqual([]);
     expect(t.realtime.status('a1')).toMatchObject({ kind: 'streaming' });
+    t.streamed.set('a1', { kind: 'retrying', since: t.clock.now(), reason: 'The streaming connection dropped. Retrying in 4 s.' });
+    await t.clock.advance(2 * MIN);
+    expect(t.counts.length).toBeGreaterThanOrEqual(2);
+    expect(t.realtime.status('a1')).toMatchObject({ kind: 'polling', reason: expect.stringContaining('reconnecting (The streaming connection dropped.') });
     await t.realtime.stop();
     const off = setup({ backend: 'ews', streamingEnabled: false });
     off.listeners.listening = 1;

@@ -3,6 +3,7 @@
 // WATCHING_POLL_MS while someone watches (the popup is open, `watch` runs), every
 // pollIntervalSeconds while only the badge listens, never while nobody listens. A 429's
 // Retry-After is honoured by the inbox service (a count during a back-off makes no request).
+// An account whose stream is down (connecting, reconnecting) is polled meanwhile.
 // Guarantees: one stream per mailbox (EwsStreaming's); a jump of the wall clock (resume from
 // suspend) reconnects every stream and counts every inbox at once; the network coming back (a
 // token renewal succeeding after failures) ends every stream's back-off; time comes from the Clock.
@@ -77,9 +78,9 @@ export class Realtime {
   /** How counts arrive for this account, for status. */
   status(accountId: string): RealtimeStatus {
     const s = this.deps.streaming.state(accountId);
-    if (s) return s.kind === 'streaming' ? { kind: 'streaming', since: s.since, reason: 'EWS streaming notifications: a change shows within a second.' } : { kind: 'streaming', since: s.since, reason: `EWS streaming, reconnecting: ${s.reason}` };
-    const since = this.pollingSince.get(accountId) ?? this.deps.clock.now();
-    const why = this.whyNotStreaming(accountId);
+    if (s?.kind === 'streaming') return { kind: 'streaming', since: s.since, reason: 'EWS streaming notifications: a change shows within a second.' };
+    const since = s?.since ?? this.pollingSince.get(accountId) ?? this.deps.clock.now();
+    const why = s ? `EWS streaming is ${s.kind === 'connecting' ? 'connecting' : `reconnecting (${s.reason})`}` : this.whyNotStreaming(accountId);
     const interval = this.intervalMs();
     if (interval === null) return { kind: 'off', since, reason: `nobody listens, so the inbox is counted only when asked (${why})` };
     return { kind: 'polling', since, reason: `polling every ${interval / 1000} s: ${why}` };
@@ -115,7 +116,8 @@ export class Realtime {
         continue;
       }
       this.lastPollAt = this.deps.clock.now();
-      const polled = this.deps.live().filter((a) => !this.deps.streaming.has(a.id));
+      // Accounts without a working stream: where nothing pushes, or while a stream reconnects.
+      const polled = this.deps.live().filter((a) => this.deps.streaming.state(a.id)?.kind !== 'streaming');
       await Promise.all(polled.map((a) => this.deps.count(a, interval === null ? 0 : interval / 2)));
     }
   }
