@@ -100,7 +100,21 @@ export function toRpcError(e: AppError): RpcError {
   return { code: RPC_NUMERIC[e.data.code] ?? RPC_APP_ERROR, message: e.message, data: e.data };
 }
 
-export function fromRpcError(e: RpcError): AppError {
-  const { code, ...fields } = e.data;
-  return new AppError(code, e.message, fields);
+/**
+ * An error as it arrived over the wire, checked: one whose `data.code` this version knows keeps
+ * its message and fields; anything else (an older or newer peer, a foreign process) becomes
+ * 'internal', saying so. The one conversion every client uses (shared/rpc-peer.ts).
+ */
+export function fromWire(e: unknown, what: string): AppError {
+  const err = typeof e === 'object' && e !== null ? (e as Partial<RpcError>) : {};
+  const message = typeof err.message === 'string' ? err.message : 'no message';
+  const data = typeof err.data === 'object' && err.data !== null ? (err.data as Partial<ErrorData>) : null;
+  if (data && typeof data.code === 'string' && (ERROR_CODES as readonly string[]).includes(data.code)) {
+    const { code, advice, retryable, ...rest } = data as ErrorData;
+    return new AppError(code, message, { ...rest, advice: typeof advice === 'string' ? advice : '', retryable: retryable === true });
+  }
+  return new AppError('internal', `${what} failed with an error this version cannot read (${message}).`, {
+    advice: 'Update ews-daemon and its extension to the same version; the daemon log has the detail.',
+    retryable: false,
+  });
 }

@@ -188,16 +188,24 @@ export const EventsSubscribeParams = z.object({ watching: z.boolean().optional()
 /** The native host's first frame on the socket: who launched it. Not callable by extensions. */
 export const RelayHelloParams = z.object({ origin: z.string().min(1) });
 
-export interface MethodSpec<P extends z.ZodTypeAny, R extends z.ZodTypeAny> {
+/**
+ * Who may call a method: `cli` is any client of the daemon's socket (the CLI, scripts), which
+ * only this user can open; `extension` a browser extension relayed by the native host, after
+ * its origin was accepted; `relay` the native host itself, in its first frame only.
+ */
+export type Caller = 'cli' | 'extension' | 'relay';
+
+export interface MethodSpec<P extends z.ZodTypeAny, R extends z.ZodTypeAny, C extends readonly Caller[]> {
   params: P;
   result: R;
-  /** May a native-messaging caller (the extension) call it? */
-  nativeMessaging: boolean;
+  callers: C;
 }
-function method<P extends z.ZodTypeAny, R extends z.ZodTypeAny>(params: P, result: R, nativeMessaging = true): MethodSpec<P, R> {
-  return { params, result, nativeMessaging };
+const ANY_CLIENT = ['cli', 'extension'] as const;
+function method<P extends z.ZodTypeAny, R extends z.ZodTypeAny, const C extends readonly Caller[] = typeof ANY_CLIENT>(params: P, result: R, callers?: C): MethodSpec<P, R, C> {
+  return { params, result, callers: callers ?? (ANY_CLIENT as unknown as C) };
 }
 
+/** Every method once: its params, its result and who may call it. Change it, change PROTOCOL.md. */
 export const METHODS = {
   status: method(EmptyParams, StatusResult),
   'consent.begin': method(ConsentBeginParams, ConsentBeginResult),
@@ -206,14 +214,20 @@ export const METHODS = {
   'inbox.count': method(InboxCountParams, InboxCount),
   'tokens.view': method(AccountSelector.optional(), TokensViewResult),
   'account.remove': method(AccountSelector.optional(), AccountRemoveResult),
-  'token.get': method(TokenGetParams.optional(), TokenGetResult, false),
+  // Raw tokens go only to this user's local scripts, never to a browser.
+  'token.get': method(TokenGetParams.optional(), TokenGetResult, ['cli']),
   'events.subscribe': method(EventsSubscribeParams, z.object({ subscribed: z.literal(true) })),
-  'relay.hello': method(RelayHelloParams, z.object({ accepted: z.literal(true) }), false),
+  'relay.hello': method(RelayHelloParams, z.object({ accepted: z.literal(true) }), ['relay']),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
+/** What a caller sends (defaults not yet applied). */
 export type ParamsOf<M extends MethodName> = z.input<(typeof METHODS)[M]['params']>;
+/** What a handler receives: the params after the schema checked them. */
+export type CheckedParamsOf<M extends MethodName> = z.output<(typeof METHODS)[M]['params']>;
 export type ResultOf<M extends MethodName> = z.infer<(typeof METHODS)[M]['result']>;
+/** The methods a browser extension may call (through the native host). */
+export type ExtensionMethod = { [M in MethodName]: 'extension' extends (typeof METHODS)[M]['callers'][number] ? M : never }[MethodName];
 
 /** Notifications the daemon sends to `events.subscribe` callers. */
 export const NOTIFICATIONS = {
@@ -221,6 +235,9 @@ export const NOTIFICATIONS = {
   'inbox.changed': InboxCount,
 } as const;
 export type NotificationName = keyof typeof NOTIFICATIONS;
+export type NotificationParamsOf<N extends NotificationName> = z.infer<(typeof NOTIFICATIONS)[N]>;
+/** One notification, as a tagged union on its method: a `switch` over `method` narrows `params`. */
+export type Notification = { [N in NotificationName]: { method: N; params: NotificationParamsOf<N> } }[NotificationName];
 
 export function isMethodName(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(METHODS, name);

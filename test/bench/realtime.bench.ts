@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function listen(stack: Stack): Promise<{ client: RpcClient; next(total: number): Promise<void> }> {
   const client = await RpcClient.connect({ socketPath: `${stack.home}/daemon.sock`, noStart: true });
   const waiting = new Map<number, () => void>();
-  client.onNotification((method, params) => {
+  client.onNotification(({ method, params }) => {
     if (method === 'inbox.changed') waiting.get((params as InboxCount).total)?.();
   });
   await client.call('events.subscribe');

@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, Request } from 'playwright-core';
 import { alive } from '../support/stack';
-import { CALLBACK_URL, install, screenshot, signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
+import { CALLBACK_URL, CHROMIUM, NO_CHROMIUM, install, screenshot, signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
 import { waitForText, waitUntil } from './wait';
 
 const ALICE = 'alice@contoso.example';
 const card = (user: string) => `[data-account="${user}"]`;
 
-describe('the extension in Chromium with the real companion and the emulator', () => {
+describe.skipIf(!CHROMIUM)(`the extension in Chromium with the real companion and the emulator${NO_CHROMIUM && ` (${NO_CHROMIUM})`}`, () => {
   let b: BrowserStack;
   let popup: Page;
 

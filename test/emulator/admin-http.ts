@@ -4,6 +4,7 @@
 // No authentication, so it answers loopback clients only.
 import type { Ctx } from './context';
 import type { EmulatorAdmin } from './admin';
+import type { HoldPoint } from './holds';
 import { readBody, sendJson } from './http-util';
 
 type Op = (admin: EmulatorAdmin, args: unknown[]) => unknown;
@@ -32,6 +33,9 @@ const OPS: Record<string, Op> = {
   failSubscribe: (a, [fault, n]) => a.failSubscribe(fault as Parameters<EmulatorAdmin['failSubscribe']>[0], times(n)),
   setEwsDisabled: (a, [on]) => a.setEwsDisabled(on as boolean),
   clearFaults: (a) => a.clearFaults(),
+  hold: (a, [endpoint]) => a.hold(endpoint as HoldPoint),
+  release: (a, [endpoint, n]) => a.release((endpoint ?? undefined) as HoldPoint | undefined, times(n)),
+  heldRequests: (a, [endpoint]) => a.heldRequests((endpoint ?? undefined) as HoldPoint | undefined),
   stats: (a) => a.stats(),
   resetStats: (a) => a.resetStats(),
   advanceTime: (a, [ms]) => a.advanceTime(ms as number),

@@ -1,6 +1,6 @@
 // In-process control of the emulator (the same operations are served over HTTPS by
 // admin-http.ts): users and mailboxes, lifetimes, grant revocation and expiry, consent policy,
-// client certificates, injected faults, the clock, and request counters. Arguments are checked,
+// client certificates, injected faults, held requests, the clock, and request counters. Arguments are checked,
 // since they also arrive as JSON from other processes.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { createClientCertificate } from './certs';
 import { SUBSCRIBE_FAULT_KINDS } from './ews';
 import type { StreamingSettings } from './ews-streaming';
 import { normalizeEwsFault, type EwsFault, type GraphFault, type TokenFault } from './faults';
+import { HOLD_POINTS, type HoldPoint } from './holds';
 import { emptyStats, type ConsentMode, type EmulatorState, type Stats, type User } from './state';
 
 export interface AddUserSpec {
@@ -183,6 +184,31 @@ export class EmulatorAdmin {
     this.state.faults.ews.clear();
     this.state.faults.graph.clear();
     this.state.faults.subscribe.clear();
+  }
+
+  /**
+   * From now on, requests to `endpoint` wait where an injected fault would apply, until
+   * `release`; `heldRequests` counts them. `clearFaults` leaves holds alone.
+   */
+  hold(endpoint: HoldPoint): void {
+    check(HOLD_POINTS.includes(endpoint), `hold: one of ${HOLD_POINTS.join(', ')}`);
+    this.state.holds.hold(endpoint);
+  }
+
+  /**
+   * Stops holding `endpoint` (every endpoint when absent) and lets its waiting requests go on;
+   * with `count`, lets only the oldest `count` waiting go on and keeps holding.
+   */
+  release(endpoint?: HoldPoint, count = Infinity): void {
+    check(endpoint === undefined || HOLD_POINTS.includes(endpoint), `release: one of ${HOLD_POINTS.join(', ')}, or nothing for all`);
+    check(isTimes(count), 'release: count is a positive whole number, or absent for all');
+    this.state.holds.release(endpoint, count);
+  }
+
+  /** How many requests wait at `endpoint` (at every endpoint when absent); a client that hung up is not counted. */
+  heldRequests(endpoint?: HoldPoint): number {
+    check(endpoint === undefined || HOLD_POINTS.includes(endpoint), `heldRequests: one of ${HOLD_POINTS.join(', ')}, or nothing for all`);
+    return this.state.holds.count(endpoint);
   }
 
   stats(): Stats {

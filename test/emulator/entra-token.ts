@@ -69,6 +69,7 @@ export async function handleToken(ctx: Ctx, tenantSegment: string): Promise<void
   const form = parseForm(await readBody(ctx.req));
   const grantType = form.grant_type;
   if (grantType === 'authorization_code' || grantType === 'refresh_token') state.stats.tokenRequests[grantType] += 1;
+  await state.holds.pass('token', ctx.res);
   const fault = state.faults.token.take();
   if (fault && (await applyFault(ctx, fault))) return;
   if (!isKnownTenant(tenantSegment)) return sendEntraError(ctx, { status: 400, error: 'invalid_request', aadsts: 90002, vars: { tenant: tenantSegment } });

@@ -90,6 +90,7 @@ export async function handleEws(ctx: Ctx): Promise<void> {
   if (!auth.ok) return unauthorized(ctx, DIAGNOSTICS[auth.failure.kind](auth.failure));
   if (!permissionsOf(auth.claims).some((p) => EWS_PERMISSIONS.includes(p))) return unauthorized(ctx, DIAGNOSTICS.permission(null));
   if (state.ewsDisabled) return sendEwsBlocked(ctx);
+  await state.holds.pass('ews', ctx.res);
   const fault = state.faults.ews.take();
   if (fault?.kind === 'slow') await sleep(fault.ms);
   else if (fault) return FAULTS[fault.kind](ctx, fault);

@@ -27,6 +27,7 @@ import {
 export { EmulatorAdmin } from './admin';
 export type { AddUserSpec, ClientCertificateFiles, LifetimeSpec } from './admin';
 export type { EwsFault, GraphFault, TokenFault } from './faults';
+export type { HoldPoint } from './holds';
 export type { Stats } from './state';
 export { TENANT_ID, TENANT_DOMAIN, CLIENT_ID, DEFAULT_REDIRECT_URI } from './state';
 
@@ -118,6 +119,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     graphUrl: `${url}/v1.0`,
     admin,
     async stop() {
+      state.holds.release(); // held handlers finish (into closed sockets) instead of waiting forever
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -1,9 +1,10 @@
 // Everything the emulated tenant remembers: its clock, users and mailboxes, the one registered
 // app, consent grants, authorization codes, refresh tokens, pending sign-in pages, lifetimes,
-// injected faults and request counters. Handlers read and change it; nothing else holds state.
+// injected faults, held requests and request counters. Handlers read and change it; nothing else holds state.
 import crypto from 'node:crypto';
 import { StreamingHub, emptyStreamingCounters, type StreamingCounters } from './ews-streaming';
 import { FaultQueue, type EwsFaultSpec, type GraphFault, type TokenFault } from './faults';
+import { Holds } from './holds';
 import type { ScopeRequest } from './scopes';
 
 export const TENANT_ID = '72f988bf-0000-4000-8000-00000000c0de';
@@ -15,7 +16,7 @@ export const DEFAULT_REDIRECT_URI = 'http://localhost:53100/callback';
 /** Entra's defaults: codes live about 10 minutes, refresh tokens 90 days of inactivity. */
 export const DEFAULT_CODE_SECONDS = 600;
 export const DEFAULT_REFRESH_INACTIVITY_SECONDS = 90 * 24 * 3600;
-/** Access tokens live 60–90 minutes, picked at random per token (REFERENCE.md). */
+/** Access tokens live 60–90 minutes, picked at random per token (https://learn.microsoft.com/en-us/entra/identity-platform/configurable-token-lifetimes). */
 export const ACCESS_TOKEN_MIN_SECONDS = 3600;
 export const ACCESS_TOKEN_MAX_SECONDS = 5400;
 /** A consent page left open longer than this is forgotten, like Entra's sign-in context. */
@@ -153,6 +154,7 @@ export class EmulatorState {
   readonly graphInFlight = new Map<string, number>();
   /** `subscribe` faults answer only Subscribe requests (ErrorServerBusy and the like). */
   readonly faults = { token: new FaultQueue<TokenFault>(), ews: new FaultQueue<EwsFaultSpec>(), graph: new FaultQueue<GraphFault>(), subscribe: new FaultQueue<EwsFaultSpec>() };
+  readonly holds = new Holds();
   lifetimes: Lifetimes = { refreshTokenInactivitySeconds: DEFAULT_REFRESH_INACTIVITY_SECONDS, codeSeconds: DEFAULT_CODE_SECONDS };
   requireAdminConsent = false;
   ewsDisabled = false;

@@ -33,7 +33,7 @@ describe('EWS streaming notifications (daemon ↔ emulator)', { timeout: 90_000 
     stack.emulator.admin.setStreaming({ keepAliveMs: 500, minuteMs: 150 });
     await stack.signIn();
     client = await RpcClient.connect({ socketPath: `${stack.home}/daemon.sock`, noStart: true });
-    client.onNotification((method, params) => {
+    client.onNotification(({ method, params }) => {
       if (method === 'inbox.changed') changes.push(params as InboxCount);
     });
     await client.call('events.subscribe');

@@ -92,18 +92,16 @@ describe('the native host under fuzzing', () => {
     const relay = await relayFor();
     const sent = Array.from({ length: 1500 }, (_, i) => fuzzFrame(r, i + 1));
     await writeSliced(relay, r, Buffer.concat(sent.map((s) => s.frame)));
-    const frames = await relay.waitFrames(sent.length, 15_000);
-    const closedAt = Date.now();
+    const frames = await relay.waitFrames(sent.length);
     relay.child.stdin.end();
-    const exit = await relay.exited;
+    const exit = await relay.exitWithin();
 
     expect(relay.stdoutProblems).toEqual([]);
     expect(relay.trailingBytes).toBe(0);
     expect(frames).toHaveLength(sent.length);
     const expectedIds = sent.flatMap((s) => (s.id === null ? [] : [s.id]));
     expect(frames.map((f) => f.id).filter((id) => typeof id === 'number' && id < MUTANT_IDS)).toEqual(expectedIds);
-    expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(exit.at - closedAt).toBeLessThan(1000);
+    expect(exit).toEqual({ code: 0, signal: null }); // it exits once stdin closes (how fast: relay.bench.ts)
   });
 
   it.each([11, 12, 13, 14, 15, 16])('neither crashes nor hangs on raw random bytes (seed %i)', async (seed) => {
@@ -112,9 +110,8 @@ describe('the native host under fuzzing', () => {
     relay.send({ jsonrpc: '2.0', id: 1, method: 'echo' });
     await relay.waitFrames(1);
     await writeSliced(relay, r, bytes(r, int(r, 1, 20_000)));
-    await new Promise((res) => setTimeout(res, 100));
     relay.child.stdin.end();
-    const exit = await Promise.race([relay.exited, new Promise<null>((res) => setTimeout(() => res(null), 2000))]);
+    const exit = await relay.exitWithin(); // null: still running long after stdin closed, a hang
 
     expect(exit).not.toBeNull();
     expect(exit?.signal).toBeNull();

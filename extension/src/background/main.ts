@@ -3,7 +3,6 @@
 // level, as MV3 requires for events that wake a stopped worker; no dynamic import() here.
 import browser from 'webextension-polyfill';
 import { NATIVE_HOST_NAME } from '../../../shared/constants';
-import type { InboxCount, StatusResult } from '../../../shared/protocol';
 import { installHint } from '../lib/install-hint';
 import { isRequest, toWireError, VIEW_PORT, type ViewMessage } from '../lib/messages';
 import { CALLBACK_PAGE } from '../lib/pages';
@@ -69,10 +68,10 @@ function onClientEvent(e: ClientEvent): void {
     store.setStatus(e.status, timers.now());
   } else if (e.kind === 'failed') {
     store.setConnection({ kind: 'failed', error: toWireError(e.error), nextAttemptAt: e.nextAttemptAt });
-  } else if (e.method === 'status.changed') {
-    store.setStatus(e.params as StatusResult, timers.now());
-  } else if (e.method === 'inbox.changed') {
-    store.applyInbox(e.params as InboxCount);
+  } else if (e.notification.method === 'status.changed') {
+    store.setStatus(e.notification.params, timers.now());
+  } else {
+    store.applyInbox(e.notification.params);
   }
 }
 

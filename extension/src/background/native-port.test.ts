@@ -145,7 +145,7 @@ describe('NativeClient', () => {
     await ports[1]!.greet();
     expect(ports[1]!.sent.map((s) => s.method)).toEqual(['status', 'events.subscribe']);
     ports[1]!.notify('inbox.changed', { account: 'a' });
-    expect(events.at(-1)).toEqual({ kind: 'notification', method: 'inbox.changed', params: { account: 'a' } });
+    expect(events.at(-1)).toEqual({ kind: 'notification', notification: { method: 'inbox.changed', params: { account: 'a' } } });
   });
 
   it('backs off longer after each failure and opens at once when asked', async () => {

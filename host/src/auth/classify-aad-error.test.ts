@@ -4,7 +4,7 @@ import { AppError, type ErrorCode } from '../../../shared/errors';
 import { classifyFailure } from '../daemon/refresh-outcome';
 import { classifyMsalError, classifyTokenError } from './classify-aad-error';
 
-// One row per number of REFERENCE.md's AADSTS table, with the `error` Entra sends alongside.
+// One row per number of the AADSTS table in docs/platform-notes.md, with the `error` Entra sends alongside.
 const TABLE: [number, string, ErrorCode][] = [
   [70008, 'invalid_grant', 'needs_consent'],
   [700082, 'invalid_grant', 'needs_consent'],

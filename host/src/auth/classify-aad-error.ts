@@ -1,7 +1,9 @@
 // The one place that turns Entra ID's token-endpoint and authorize errors, and MSAL's errors,
-// into our AppError codes (REFERENCE.md's AADSTS table). Pure. Guarantees: the OAuth `error`
-// picks the family first and the AADSTS number only refines within it (Microsoft says the
-// numbers change), so a throttled request is never taken for a lost grant; no secret is quoted.
+// into our AppError codes (the AADSTS table in docs/platform-notes.md, from
+// https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes). Pure.
+// Guarantees: the OAuth `error` picks the family first and the AADSTS number only refines within
+// it (Microsoft says the numbers change), so a throttled request is never taken for a lost grant;
+// no secret is quoted.
 import { AppError, isAppError, type ErrorCode } from '../../../shared/errors';
 
 export interface TokenErrorInput {
@@ -59,7 +61,7 @@ const RULES = {
 } satisfies Record<string, Rule>;
 type RuleName = keyof typeof RULES;
 
-/** REFERENCE.md's AADSTS table. Change it, change REFERENCE.md. */
+/** The AADSTS table of docs/platform-notes.md. Change it, change that table. */
 const BY_NUMBER: Record<number, RuleName> = {
   ...numbers([70008, 700082, 50173, 70043, 50132, 50133], 'grantGone'),
   ...numbers([50076, 50079, 50078, 50074], 'mfa'),

@@ -13,9 +13,9 @@ import { AppError } from '../../../shared/errors';
 import type { Backend } from '../../../shared/protocol';
 import type { Config } from '../config/config';
 import type { Http, Log } from '../deps';
-import type { AcquiredToken, TokenSource } from '../daemon/refresher';
 import { classifyMsalError } from './classify-aad-error';
 import { MsalNetwork } from './msal-network';
+import type { AcquiredToken, TokenSource } from './token-source';
 
 export interface MsalClientDeps {
   config: Config;
@@ -35,10 +35,12 @@ export interface AuthUrlRequest {
 export class MsalClient implements TokenSource {
   private readonly app: ConfidentialClientApplication;
   private readonly config: Config;
+  private readonly network: MsalNetwork;
 
   constructor(private readonly deps: MsalClientDeps) {
     this.config = deps.config;
-    this.app = new ConfidentialClientApplication(msalConfiguration(deps));
+    this.network = new MsalNetwork(deps.http);
+    this.app = new ConfidentialClientApplication(msalConfiguration(deps, this.network));
   }
 
   /** One resource's scopes per token request (AADSTS70011): EWS and Graph are asked for separately. */
@@ -68,14 +70,14 @@ export class MsalClient implements TokenSource {
         state: req.state,
         nonce: req.nonce,
         codeChallenge: req.codeChallenge,
-        codeChallengeMethod: 'S256', // without it MSAL silently drops the challenge (REFERENCE.md)
+        codeChallengeMethod: 'S256', // without it MSAL silently drops the challenge (msal-node src/protocol/Authorize.ts)
         loginHint: req.loginHint,
         prompt: req.prompt,
       }),
     );
   }
 
-  /** The tenant-wide admin-consent URL (REFERENCE.md: answers admin_consent=True&tenant=…, no code). */
+  /** The tenant-wide admin-consent URL: answers admin_consent=True&tenant=…, no code (https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent). */
   adminConsentUrl(state: string): string {
     const { scopes, extraScopesToConsent } = this.consentScopes();
     const url = new URL(`${this.config.authority}/v2.0/adminconsent`);
@@ -103,11 +105,19 @@ export class MsalClient implements TokenSource {
     return this.call(() => this.app.getTokenCache().getAllAccounts());
   }
 
-  async acquire(accountId: string, resource: Backend, opts: { forceRefresh: boolean }): Promise<AcquiredToken> {
+  /**
+   * A token from MSAL's cache, or refreshed. An aborted `signal` (the daemon stopping) ends the
+   * requests MSAL has in flight at once: MSAL itself takes no signal.
+   */
+  async acquire(accountId: string, resource: Backend, opts: { forceRefresh: boolean; signal?: AbortSignal }): Promise<AcquiredToken> {
+    const { signal } = opts;
+    signal?.throwIfAborted();
+    const abort = () => this.network.abortAll(signal?.reason);
+    signal?.addEventListener('abort', abort, { once: true });
     const account = await this.account(accountId);
     const result: AuthenticationResult = await this.call(() =>
       this.app.acquireTokenSilent({ account, scopes: this.scopesFor(resource), forceRefresh: opts.forceRefresh }),
-    );
+    ).finally(() => signal?.removeEventListener('abort', abort));
     return {
       accessToken: result.accessToken,
       expiresOn: result.expiresOn ? result.expiresOn.getTime() : 0,
@@ -149,7 +159,7 @@ function toDefaultScope(scope: string): string {
   }
 }
 
-function msalConfiguration({ config, http, log, cachePlugin }: MsalClientDeps): Configuration {
+function msalConfiguration({ config, log, cachePlugin }: MsalClientDeps, network: MsalNetwork): Configuration {
   const credential =
     config.credential.kind === 'secret'
       ? { clientSecret: config.credential.secret }
@@ -170,7 +180,7 @@ function msalConfiguration({ config, http, log, cachePlugin }: MsalClientDeps): 
     },
     cache: { cachePlugin },
     system: {
-      networkClient: new MsalNetwork(http),
+      networkClient: network,
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,

@@ -1,4 +1,6 @@
 // Human output of the CLI: what a person reads at a glance. Pure: results and `now` in, lines out.
+// Text from outside is quoted as it came; main.ts strips terminal controls from every line it
+// writes (cli/terminal-text.ts), so no formatter needs to.
 import type { AccountStatus, ErrorInfo, GrantState, InboxCount, StatusResult, TokenEntry, TokensViewResult } from '../../../shared/protocol';
 
 const BACKEND_NAME = { ews: 'EWS', graph: 'Microsoft Graph' } as const;

@@ -54,7 +54,7 @@ function follow(ctx: CliContext, client: RpcClient, last: InboxCount | null, rem
       const a = s.accounts.find((x) => x.username === who);
       if (a?.state.kind === 'needs-consent') resolve({ kind: 'needs-consent', advice: `${a.username} needs sign-in: ${a.state.error.advice}` });
     };
-    client.onNotification((method, params) => {
+    client.onNotification(({ method, params }) => {
       if (method === 'inbox.changed') show(params as InboxCount);
       else if (method === 'status.changed') consent(params as StatusResult);
     });

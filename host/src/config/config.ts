@@ -1,5 +1,5 @@
-// The daemon's configuration once loaded and checked (the file's format is in the README and
-// DESIGN.md). Loading lives in load-config.ts; this file holds the resolved shape and defaults.
+// The daemon's configuration once loaded and checked (the file's format is in the README,
+// "Configuration"). Loading lives in load-config.ts; this file holds the resolved shape and defaults.
 import type { BackendSetting } from '../../../shared/protocol';
 
 export type Credential =

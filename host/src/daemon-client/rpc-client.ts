@@ -1,11 +1,12 @@
-// A JSON-RPC client on the daemon's socket, for the CLI and scripts: numbered calls, a per-call
-// timeout, notifications to listeners, and every pending call rejected (never left hanging) when
-// the socket closes. Types come from shared/protocol by `import type` only, so zod is not loaded.
+// The CLI's and scripts' link to the daemon: the shared JSON-RPC peer (shared/rpc-peer.ts) on
+// the daemon's socket, framed by shared/framing. Every pending call is rejected (never left
+// hanging) when the socket closes. Types come from shared/protocol by `import type` only, so
+// zod is not loaded.
 import type { Duplex } from 'node:stream';
-import { AppError, fromRpcError, type RpcError } from '../../../shared/errors';
+import { AppError } from '../../../shared/errors';
 import { encodeFrame, FrameDecoder } from '../../../shared/framing';
-import { classifyIncoming, request, type RpcResponse } from '../../../shared/jsonrpc';
-import type { MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
+import type { MethodName, Notification, ParamsOf, ResultOf } from '../../../shared/protocol';
+import { RpcPeer } from '../../../shared/rpc-peer';
 import { connectOrStart, type ConnectOptions } from './connect';
 
 export interface RpcClientOptions extends ConnectOptions {
@@ -19,21 +20,11 @@ export interface RpcClientOptions extends ConnectOptions {
  */
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
-type NotificationListener = (method: string, params: unknown) => void;
-
-interface Pending {
-  method: string;
-  resolve(value: unknown): void;
-  reject(error: AppError): void;
-  timer: ReturnType<typeof setTimeout>;
-}
+const nodeTimers = { setTimer: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimer: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
 
 export class RpcClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Set<NotificationListener>();
   private readonly decoder = new FrameDecoder();
-  private closedError: AppError | null = null;
+  private readonly peer: RpcPeer;
 
   /** Connects (starting the daemon unless noStart) and returns a client on that socket. */
   static async connect(opts: RpcClientOptions): Promise<RpcClient> {
@@ -42,41 +33,35 @@ export class RpcClient {
 
   constructor(
     private readonly socket: Duplex,
-    private readonly callTimeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
+    callTimeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
   ) {
+    this.peer = new RpcPeer({ send: (m) => socket.write(encodeFrame(m)) }, nodeTimers, {
+      peerName: 'daemon',
+      timeoutMs: () => callTimeoutMs,
+      timeoutAdvice: 'Try again; if it keeps happening, `ews-daemon doctor` and the daemon log say why.',
+    });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows and rejects what is pending
-    socket.on('close', () => this.failAll(closed('the daemon closed the connection')));
+    socket.on('close', () => this.peer.end(closed('the daemon closed the connection')));
   }
 
   call<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
-    const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
-    return new Promise<ResultOf<M>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new AppError('timeout', `The daemon did not answer ${method} within ${timeoutMs} ms.`, { advice: 'Try again; if it keeps happening, `ews-daemon doctor` and the daemon log say why.', retryable: true }));
-      }, timeoutMs);
-      this.pending.set(id, { method, resolve: (v) => resolve(v as ResultOf<M>), reject, timer });
-      this.socket.write(encodeFrame(request(id, method, params)));
-    });
+    return this.peer.call(method, params, opts);
   }
 
   /** Calls fn for every notification (e.g. status.changed after events.subscribe); returns an unsubscribe. */
-  onNotification(fn: NotificationListener): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+  onNotification(fn: (n: Notification) => void): () => void {
+    return this.peer.onNotification(fn);
   }
 
   /** Calls fn once when the connection ends (at once if it already has). */
   onClose(fn: () => void): void {
-    if (this.closedError) fn();
+    if (this.socket.destroyed) fn();
     else this.socket.once('close', fn);
   }
 
   close(): void {
-    this.failAll(closed('the client closed the connection'));
+    this.peer.end(closed('the client closed the connection'));
     this.socket.end();
     this.socket.destroy();
   }
@@ -84,41 +69,12 @@ export class RpcClient {
   private onData(chunk: Buffer): void {
     for (const frame of this.decoder.push(chunk)) {
       if (frame.kind === 'too-large') {
-        this.failAll(new AppError('frame_too_large', `The daemon sent a frame of ${frame.length} bytes, over the limit.`, { advice: 'This is a daemon bug; its log may say more.', retryable: false }));
+        this.peer.end(new AppError('frame_too_large', `The daemon sent a frame of ${frame.length} bytes, over the limit.`, { advice: 'This is a daemon bug; its log may say more.', retryable: false }));
         this.socket.destroy();
         return;
       }
-      if (frame.kind === 'message') this.onMessage(frame.value);
+      if (frame.kind === 'message') this.peer.receive(frame.value);
     }
-  }
-
-  private onMessage(value: unknown): void {
-    const incoming = classifyIncoming(value);
-    if (incoming.kind === 'notification') {
-      for (const fn of this.listeners) fn(incoming.message.method, incoming.message.params);
-    } else if (incoming.kind === 'response') {
-      this.settle(incoming.message);
-    }
-  }
-
-  private settle(response: RpcResponse): void {
-    const id = response.id;
-    if (typeof id !== 'number') return;
-    const call = this.pending.get(id);
-    if (!call) return;
-    this.pending.delete(id);
-    clearTimeout(call.timer);
-    if ('result' in response) call.resolve(response.result);
-    else call.reject(rebuild(response.error, call.method));
-  }
-
-  private failAll(error: AppError): void {
-    this.closedError ??= error;
-    for (const call of this.pending.values()) {
-      clearTimeout(call.timer);
-      call.reject(error);
-    }
-    this.pending.clear();
   }
 }
 
@@ -127,11 +83,4 @@ function closed(why: string): AppError {
     advice: 'Run the command again; if the daemon stopped, its log (see `ews-daemon doctor`) says why.',
     retryable: true,
   });
-}
-
-/** The AppError the daemon threw; an error without our `data` becomes 'internal'. */
-function rebuild(error: RpcError, method: string): AppError {
-  if (error && typeof error.data === 'object' && error.data !== null && typeof error.data.code === 'string') return fromRpcError(error);
-  const message = typeof error?.message === 'string' ? error.message : 'unknown error';
-  return new AppError('internal', `${method} failed: ${message}.`, { advice: 'This is a bug; the daemon log has the detail.', retryable: false });
 }

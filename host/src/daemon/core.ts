@@ -20,7 +20,8 @@ import { ConsentSessions } from './consent-sessions';
 import { NotifyCommand } from './notify-command';
 import { Realtime } from './realtime';
 import { toErrorInfo } from './refresh-outcome';
-import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
+import { Refresher, RT_INACTIVITY_MS } from './refresher';
+import type { AcquiredToken } from '../auth/token-source';
 
 export interface Account {
   id: string;

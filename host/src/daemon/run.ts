@@ -4,15 +4,15 @@
 // refresher and flushes the token cache before it returns.
 import fs from 'node:fs/promises';
 import { AppError } from '../../../shared/errors';
-import { EXTENSION_ID, FIREFOX_ADDON_ID, PRODUCT_VERSION } from '../../../shared/constants';
+import { PRODUCT_VERSION, PUBLISHED_ADDON_IDS, PUBLISHED_EXTENSION_IDS } from '../../../shared/constants';
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
 import type { Clock, Log } from '../deps';
 import { ensurePrivateDir, writeFileAtomic } from '../io/atomic-file';
 import { tryAcquireLock } from '../io/file-lock';
 import { createHttp } from '../io/http';
-import { METHODS } from '../../../shared/protocol';
-import { listen, type Connection, type Handlers, type Listening } from './server';
+import { METHODS, type MethodName } from '../../../shared/protocol';
+import { listen, type Handler, type Handlers, type Listening } from './server';
 
 export interface RunOptions {
   config: Config;
@@ -23,10 +23,12 @@ export interface RunOptions {
   stopRequested: Promise<void>;
   /** Called once the socket accepts connections (for `run --ready-fd`-style waiting and tests). */
   onListening?: () => void;
+  /** Check every result and notification against the protocol's schemas (tests). */
+  checkResults?: boolean;
 }
 
 export async function runDaemon(opts: RunOptions): Promise<void> {
-  const { paths, log, config } = opts;
+  const { paths, log } = opts;
   await ensurePrivateDir(paths.stateDir);
   await ensurePrivateDir(paths.runtimeDir);
   const lock = await tryAcquireLock(`${paths.runtimeDir}/daemon.lock`);
@@ -45,7 +47,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     server = await listen(paths.socketPath, {
       log: log.child({ component: 'server' }),
       handlers: deferredHandlers(ready),
-      isAllowedOrigin: (origin) => allowedOrigins(config).has(origin),
+      checkResults: opts.checkResults ?? false,
       onClose: (conn) => {
         subscriptions.get(conn.id)?.();
         subscriptions.delete(conn.id);
@@ -78,7 +80,7 @@ async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, ()
   const msal = new MsalClient({ config, http, log, cachePlugin: store });
   const core = new DaemonCore({ config, paths, clock, http, stream: http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now() });
   await core.start();
-  resolveReady(makeHandlers(core, subscriptions));
+  resolveReady(makeHandlers(core, subscriptions, (origin) => allowedOrigins(config).has(origin)));
   log.info('ready', { accounts: core.accountList().length });
   await opts.stopRequested;
   log.info('stopping');
@@ -88,13 +90,13 @@ async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, ()
 
 /** Handlers that wait until the daemon is ready: clients may connect while MSAL still loads. */
 function deferredHandlers(ready: Promise<Handlers>): Handlers {
-  const names = Object.keys(METHODS).filter((n): n is keyof Handlers => n !== 'relay.hello');
-  return Object.fromEntries(names.map((name) => [name, async (params: unknown, conn: Connection) => (await ready)[name](params, conn)])) as Handlers;
+  const defer = <M extends MethodName>(name: M): Handler<M> => async (params, conn) => ((await ready)[name] as Handler<M>)(params, conn);
+  return Object.fromEntries((Object.keys(METHODS) as MethodName[]).map((name) => [name, defer(name)])) as Handlers;
 }
 
-/** The project's own extension (Chromium and Firefox) and the ids the config allows. */
+/** Every id the project's extension is published under (Chromium and Firefox) and the ids the config allows. */
 export function allowedOrigins(config: Config): Set<string> {
-  const origins = new Set([`chrome-extension://${EXTENSION_ID}/`, FIREFOX_ADDON_ID]);
+  const origins = new Set([...PUBLISHED_EXTENSION_IDS.map((p) => `chrome-extension://${p.id}/`), ...PUBLISHED_ADDON_IDS]);
   for (const id of config.extensionIds) origins.add(/^[a-p]{32}$/.test(id) ? `chrome-extension://${id}/` : id);
   return origins;
 }

@@ -31,10 +31,15 @@ export function proxyConfigured(env: Record<string, string | undefined>): boolea
   return ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'].some((k) => !!env[k]);
 }
 
+/**
+ * An Http that owns its connections: close() ends them (keep-alive sockets, undici's pool), so
+ * a process that closed its Http has nothing left open on its account and may exit by itself.
+ */
 export function createHttp(options: HttpOptions): Http & HttpStream & { close(): Promise<void> } {
   const viaUndici = options.extraCaPem !== undefined || proxyConfigured(options.env ?? process.env);
   const undici = viaUndici ? undiciSender(options.extraCaPem, options.env ?? process.env) : null;
-  const send: Send = undici ? undici.send : sendWithNode;
+  const node = undici ? null : nodeSender();
+  const send: Send = undici ? undici.send : node!.send;
   const openStream: Open = undici ? undici.open : openWithNode;
   return {
     async open(req) {
@@ -59,19 +64,30 @@ export function createHttp(options: HttpOptions): Http & HttpStream & { close():
         throw unreachable(req.url, e);
       }
     },
-    close: async () => undici?.close(),
+    close: async () => {
+      node?.close();
+      await undici?.close();
+    },
   };
 }
 
-/** One keep-alive agent per scheme: a daemon talks to two or three hosts, over and over. */
-const AGENTS = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
-
 /** Node's own http(s): as fast as undici's request and nothing more to load (Node's fetch is ~0.4 ms slower a call). */
-const sendWithNode: Send = (req, headers, signal) =>
-  new Promise((resolve, reject) => {
+function nodeSender(): { send: Send; close(): void } {
+  // One keep-alive agent per scheme: a daemon talks to two or three hosts, over and over.
+  const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+  return {
+    send: (req, headers, signal) => sendWithNode(req, headers, signal, req.url.startsWith('http:') ? agents.http : agents.https),
+    close: () => {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
+
+function sendWithNode(req: HttpRequest, headers: Record<string, string>, signal: AbortSignal, agent: http.Agent): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
     const url = new URL(req.url);
     const mod = url.protocol === 'http:' ? http : https;
-    const agent = url.protocol === 'http:' ? AGENTS['http:'] : AGENTS['https:'];
     // A known length: without it Node sends the body chunked, in more writes and more packets.
     const sized = req.body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(req.body)) };
     const request = mod.request(url, { method: req.method, headers: sized, agent, signal }, (res) => {
@@ -87,6 +103,7 @@ const sendWithNode: Send = (req, headers, signal) =>
     request.on('error', reject);
     request.end(req.body);
   });
+}
 
 function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -108,8 +125,8 @@ const openWithNode: Open = (req, headers, signal) =>
     const url = new URL(req.url);
     const mod = url.protocol === 'http:' ? http : https;
     const sized = req.body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(req.body)) };
-    // No keep-alive agent: the connection is the stream's alone, and ends with it.
-    const request = mod.request(url, { method: req.method, headers: sized, signal }, (res) => {
+    // agent: false, no pooling: the connection is the stream's alone, and ends with it.
+    const request = mod.request(url, { method: req.method, headers: sized, signal, agent: false }, (res) => {
       resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), chunks: guarded(req.url, res) });
     });
     request.on('error', reject);

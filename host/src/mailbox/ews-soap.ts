@@ -31,7 +31,8 @@ export interface EwsResponse {
  * IdOnly plus the four properties we read, rather than AllProperties: the reply is smaller, the
  * server fetches less (AllProperties adds EffectiveRights, PermissionSet, …), and what we parse
  * does not change with what a server version adds. Exchange2013_SP1 is understood by Exchange
- * Online and by every on-premises server still supported (REFERENCE.md).
+ * Online and by every on-premises server since Exchange 2013 SP1
+ * (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/requestserverversion).
  */
 export function buildGetFolderInboxRequest(): string {
   return `<?xml version="1.0" encoding="utf-8"?>
@@ -71,7 +72,7 @@ export function parseGetFolderResponse(res: EwsResponse): InboxCounts {
   return readCounts(responseMessage(body));
 }
 
-/** What x-ms-diagnostics says about a refused token (REFERENCE.md, EWS 401). */
+/** What x-ms-diagnostics says about a refused token (HTTP 401; the numbers: docs/platform-notes.md). */
 export interface EwsDiagnostic {
   number: number;
   meaning: string;

@@ -8,8 +8,8 @@ import { AppError, isAppError } from '../../../shared/errors';
 import type { Backend, BackendStatus, InboxCount } from '../../../shared/protocol';
 import type { Config } from '../config/config';
 import type { Clock, Http, Log } from '../deps';
-import type { AccountRecords } from '../daemon/account-records';
-import type { AcquiredToken } from '../daemon/refresher';
+import type { AcquiredToken } from '../auth/token-source';
+import type { BackendMemory } from './backend-memory';
 import { fetchInboxViaEws } from './ews-client';
 import { fetchInboxViaGraph } from './graph-client';
 
@@ -21,7 +21,7 @@ export const EWS_RECHECK_MS = 24 * 60 * 60_000;
 export const DEFAULT_BUSY_MS = 60_000;
 /** An unchanged count is saved again after this long, so a restart shows a recent fetch time (5 min). */
 export const PERSIST_STALE_MS = 5 * 60_000;
-/** EWS is off for good in Exchange Online from this date (REFERENCE.md). */
+/** EWS is off for good in Exchange Online from this date (sources in docs/platform-notes.md, "Retirement"). */
 export const EWS_RETIREMENT = '2027-04-01';
 
 export interface MailboxAccount {
@@ -35,7 +35,7 @@ export interface InboxServiceDeps {
   http: Http;
   config: Config;
   tokens: { getToken(accountId: string, resource: Backend, opts?: { forceRefresh?: boolean }): Promise<AcquiredToken> };
-  records: AccountRecords;
+  records: BackendMemory;
   /** A fresh count was fetched. */
   onCount(accountId: string, count: InboxCount): void;
   /** The backend that answers for this account changed. */
