@@ -12,7 +12,7 @@ import type { Ctx } from './context';
 import { validateBearer, permissionsOf, type BearerFailure } from './bearer';
 import { xmlSender } from './ews-streaming';
 import { parseStreamingRequest } from './ews-streaming-soap';
-import { EWS_TEXT, getFolderResponse, inboxView, malformedResponse, parseEwsRequest, soapFault, type FolderMessage, type FolderRef } from './ews-soap';
+import { EWS_TEXT, getFolderResponse, type EwsRequest, inboxView, malformedResponse, parseEwsRequest, soapFault, type FolderMessage, type FolderRef } from './ews-soap';
 import type { EwsFaultSpec } from './faults';
 import { headerRecord, readBody, send, sleep, type Headers } from './http-util';
 import { EXCHANGE } from './scopes';
@@ -85,6 +85,9 @@ export async function handleEws(ctx: Ctx): Promise<void> {
   const { state } = ctx;
   const body = await readBody(ctx.req);
   state.stats.ewsRequests += 1;
+  const request = parseEwsRequest(body);
+  const op = request.kind === 'ok' ? request.operation : 'malformed';
+  state.stats.ewsOperations[op] = (state.stats.ewsOperations[op] ?? 0) + 1;
   state.stats.lastEwsHeaders = headerRecord(ctx.req);
   const auth = validateBearer(state, ctx.req.headers.authorization, EXCHANGE.uri);
   if (!auth.ok) return unauthorized(ctx, DIAGNOSTICS[auth.failure.kind](auth.failure));
@@ -94,11 +97,10 @@ export async function handleEws(ctx: Ctx): Promise<void> {
   const fault = state.faults.ews.take();
   if (fault?.kind === 'slow') await sleep(fault.ms);
   else if (fault) return FAULTS[fault.kind](ctx, fault);
-  answer(ctx, auth.user, body);
+  answer(ctx, auth.user, body, request);
 }
 
-function answer(ctx: Ctx, user: User, body: string): void {
-  const request = parseEwsRequest(body);
+function answer(ctx: Ctx, user: User, body: string, request: EwsRequest): void {
   if (request.kind === 'malformed') return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} ${request.reason}`));
   const streaming = parseStreamingRequest(body, request.operation);
   if (streaming) {

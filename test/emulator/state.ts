@@ -113,6 +113,8 @@ export interface Lifetimes {
 export interface Stats {
   tokenRequests: { authorization_code: number; refresh_token: number };
   ewsRequests: number;
+  /** EWS requests by SOAP operation (GetFolder, Subscribe, GetStreamingEvents, …; 'malformed'), 401s and faults included. */
+  ewsOperations: Record<string, number>;
   graphRequests: number;
   lastEwsHeaders: Record<string, string> | null;
   lastGraphHeaders: Record<string, string> | null;
@@ -122,7 +124,7 @@ export interface Stats {
 }
 
 export function emptyStats(): Stats {
-  return { tokenRequests: { authorization_code: 0, refresh_token: 0 }, ewsRequests: 0, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0, streaming: emptyStreamingCounters() };
+  return { tokenRequests: { authorization_code: 0, refresh_token: 0 }, ewsRequests: 0, ewsOperations: {}, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0, streaming: emptyStreamingCounters() };
 }
 
 export interface SigningKey {
