@@ -114,6 +114,24 @@ describe('InboxService: when it asks the server', () => {
     expect(counts[0]).toMatchObject({ account: ALICE.username, backend: 'ews', total: 2, unread: 2 });
   });
 
+  it('counts an announced change with a request that starts after it: one in flight is waited for, then one more serves every caller', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    server.answer('ews', () => gate.then(ewsOk), ewsOk, ewsOk);
+    const inbox = service();
+    const before = inbox.count(ALICE, 0); // started before the change
+    const after = Promise.all([inbox.countAfterNow(ALICE), inbox.countAfterNow(ALICE), inbox.countAfterNow(ALICE)]);
+    await clock.settle();
+    expect(server.count('ews')).toBe(1);
+    release();
+    await before;
+    const counts = await after;
+    expect(server.count('ews')).toBe(2);
+    expect(new Set(counts).size).toBe(1);
+    await inbox.countAfterNow(ALICE); // nothing in flight: one fetch of its own
+    expect(server.count('ews')).toBe(3);
+  });
+
   it.each([
     { name: 'serves a count younger than maxAgeMs from memory', after: 29_999, maxAgeMs: 30_000, requests: 1 },
     { name: 'fetches once the count is as old as maxAgeMs', after: 30_000, maxAgeMs: 30_000, requests: 2 },
