@@ -49,6 +49,16 @@ describe('ews-daemon watch', { timeout: 90_000 }, () => {
     expect(w.lines).toHaveLength(3);
   });
 
+  it('ends when its reader goes away (`watch | head -1`), at the next change', async () => {
+    const w = watch(stack, ['--json']);
+    await waitUntil('the first line', async () => w.lines.length, (n) => n === 1);
+    w.child.stdout.destroy();
+    stack.emulator.admin.setMailbox(ALICE, { total: 4818, unread: 23 });
+    expect(await w.exit).toBe(0);
+    stack.emulator.admin.setMailbox(ALICE, { total: 4817, unread: 23 });
+    await waitUntil('the daemon has the count back', async () => (await stack.json<{ total: number }>(['inbox'])).total, (t) => t === 4817);
+  });
+
   it('prints plain lines, and exits 3 with the advice once the account needs sign-in', async () => {
     const w = watch(stack, []);
     await waitUntil('the first line', async () => w.lines.length, (n) => n === 1);

@@ -2,7 +2,8 @@
 // for status bars and scripts (waybar, i3blocks, tmux). --json prints each inbox.changed params
 // object on one line. The daemon is told someone watches (events.subscribe `watching`), so where
 // nothing pushes it polls every 15 s. Guarantees: a line only when total or unread moved; exit 3
-// as soon as the account needs sign-in; a daemon that goes away is reconnected to (and started).
+// as soon as the account needs sign-in; a daemon that goes away is reconnected to (and started);
+// a reader that goes away ends the watch at the next line.
 import { AppError } from '../../../shared/errors';
 import type { InboxCount, StatusResult } from '../../../shared/protocol';
 import type { RpcClient } from '../daemon-client/rpc-client';
@@ -21,6 +22,8 @@ export const watch: Command = {
   async run(ctx) {
     const interrupted = new Promise<Outcome>((resolve) => {
       for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(sig, () => resolve({ kind: 'interrupted' }));
+      // The reader went away (`watch | head -1`): its EPIPE comes with the next line written.
+      process.stdout.once('error', () => resolve({ kind: 'interrupted' }));
     });
     let last: InboxCount | null = null;
     for (;;) {

@@ -75,21 +75,12 @@ export class DaemonCore {
     });
     this.notifier = new NotifyCommand({ argv: deps.config.notifyCommand, log: deps.log.child({ component: 'notify' }) });
     const streaming = new EwsStreaming({
-      clock: deps.clock,
-      log: deps.log.child({ component: 'streaming' }),
-      http: deps.http,
-      stream: deps.stream,
-      ewsUrl: deps.config.ewsUrl,
-      tokens: this.refresher,
+      clock: deps.clock, log: deps.log.child({ component: 'streaming' }), http: deps.http, stream: deps.stream, ewsUrl: deps.config.ewsUrl, tokens: this.refresher,
       onChange: (id) => this.countAfterChange(id),
       onState: () => this.queueStatus(),
     });
     this.realtime = new Realtime({
-      clock: deps.clock,
-      log: deps.log.child({ component: 'realtime' }),
-      streamingEnabled: deps.config.realtime,
-      listeningPollMs: deps.config.pollIntervalSeconds * 1000,
-      streaming,
+      clock: deps.clock, log: deps.log.child({ component: 'realtime' }), streaming, streamingEnabled: deps.config.realtime, listeningPollMs: deps.config.pollIntervalSeconds * 1000,
       live: () => this.accountList().filter((a) => this.refresher.status(a.id)?.state.kind !== 'needs-consent'),
       backend: (id) => this.inbox.backend(id).active,
       count: (a, maxAgeMs) => this.countQuietly(this.accounts.get(a.id), maxAgeMs),
