@@ -118,3 +118,29 @@ describe('realtime: false', () => {
     expect(stack.emulator.admin.stats().streaming.subscribes).toBe(0);
   }, 60_000);
 });
+
+describe('Microsoft Graph (backend graph): polled while someone watches', () => {
+  let stack: Stack;
+  afterAll(async () => stack?.close());
+
+  it('polls every 15 s for a watcher, says why, and opens no EWS stream', async () => {
+    stack = await startStack({ config: { backend: 'graph' } });
+    await stack.signIn();
+    const client = await RpcClient.connect({ socketPath: `${stack.home}/daemon.sock`, noStart: true });
+    const heard: InboxCount[] = [];
+    client.onNotification(({ method, params }) => {
+      if (method === 'inbox.changed') heard.push(params as InboxCount);
+    });
+    try {
+      await client.call('events.subscribe', { watching: true });
+      stack.emulator.admin.setMailbox(ALICE, { total: 4_900, unread: 30 });
+      await waitUntil('the change, polled', async () => heard.at(-1)?.total, (t) => t === 4_900, 40_000);
+      expect(heard.at(-1)).toMatchObject({ backend: 'graph', unread: 30 });
+      type Status = { accounts: { realtime: { kind: string; reason: string } }[] };
+      expect((await stack.json<Status>(['status'])).accounts[0]?.realtime).toMatchObject({ kind: 'polling', reason: expect.stringMatching(/every 15 s: Microsoft Graph answers/) });
+    } finally {
+      client.close();
+    }
+    expect(stack.emulator.admin.stats().ewsRequests).toBe(0);
+  }, 90_000);
+});
