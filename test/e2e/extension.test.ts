@@ -25,7 +25,7 @@ describe.skipIf(!CHROMIUM)(`the extension in Chromium with the real companion an
 
   it('shows the exact install command, and a red !, when the companion is not installed', async () => {
     popup = await b.openPopup();
-    await waitForText(popup, '#install-command', 'npx ews-daemon install --browser chromium');
+    await waitForText(popup, '#install-command', 'ews-daemon install --browser chromium');
     expect(await popup.locator('#sign-in').isVisible()).toBe(false);
     await waitUntil('badge', () => b.badge(), (x) => x.text === '!');
     await screenshot(popup, 'popup-companion-missing');

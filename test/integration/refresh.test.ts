@@ -41,14 +41,22 @@ describe('silent renewal', () => {
     stack.emulator.admin.advanceTime(2 * 3600_000); // the emulator now sees the daemon's token as expired
     stack.emulator.admin.resetStats();
     const client = await RpcClient.connect({ socketPath: `${stack.home}/daemon.sock`, noStart: true });
+    await client.call('status'); // the daemon answers a connection's first frame before it reads on: get it out of the way
+    // The refresh waits at the emulator until all thousand are in: on a loaded machine the count
+    // could otherwise finish before the last calls arrive, and those would start a count of their own.
+    stack.emulator.admin.hold('token');
     try {
       // The daemon's token is still valid by its clock: force the expiry path with one forced refresh shared by all.
       const calls = Array.from({ length: 1000 }, () => client.call('inbox.count', { maxAgeMs: 0 }));
+      await waitUntil('the refresh at the token endpoint', async () => stack.emulator.admin.heldRequests('token'), (n) => n === 1);
+      await client.call('status'); // sent after the thousand on the same socket: answered once the daemon has read them all
+      stack.emulator.admin.release('token');
       const results = await Promise.all(calls);
       expect(new Set(results.map((r: InboxCount) => r.total)).size).toBe(1);
       expect(stack.emulator.admin.stats().tokenRequests.refresh_token).toBe(1);
       expect(stack.emulator.admin.stats().ewsRequests).toBeLessThanOrEqual(2); // one 401, one retry
     } finally {
+      stack.emulator.admin.release('token');
       client.close();
       stack.emulator.admin.advanceTime(-2 * 3600_000);
     }

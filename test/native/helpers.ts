@@ -29,7 +29,11 @@ type Json = Record<string, unknown>;
 /** How long a test waits for a relay's frames or exit before calling it hung: generous, for a loaded machine. */
 const WAIT_TIMEOUT_MS = 20_000;
 
-/** A daemon stand-in: answers the hello, echoes requests and can misbehave on request. */
+/**
+ * A daemon stand-in: answers the hello, echoes requests and can misbehave on request. Like the
+ * real daemon (server.ts) it reads nothing after the hello until it has answered it, and nothing
+ * at all after refusing it.
+ */
 export class FakeDaemon {
   readonly hellos: string[] = [];
   readonly received: unknown[] = [];
@@ -58,6 +62,13 @@ export class FakeDaemon {
     socket.on('error', () => undefined);
     const decoder = new FrameDecoder();
     let first = true;
+    /** Frames read after the hello while it waits for its answer. */
+    let waiting: Json[] | null = null;
+    const onFrame = (value: Json) => {
+      if (waiting) return void waiting.push(value);
+      this.received.push(value);
+      this.answer(socket, value);
+    };
     socket.on('data', (chunk) => {
       for (const frame of decoder.push(chunk)) {
         if (frame.kind === 'too-large') return void socket.destroy();
@@ -67,24 +78,30 @@ export class FakeDaemon {
         }
         if (first) {
           first = false;
-          this.hello(socket, frame.value as Json);
+          waiting = [];
+          this.hello(socket, frame.value as Json, (accepted) => {
+            const read = waiting ?? [];
+            waiting = null;
+            if (accepted) read.forEach(onFrame);
+          });
           continue;
         }
-        this.received.push(frame.value);
-        this.answer(socket, frame.value as Json);
+        onFrame(frame.value as Json);
       }
     });
   }
 
-  private hello(socket: net.Socket, msg: Json): void {
+  private hello(socket: net.Socket, msg: Json, answered: (accepted: boolean) => void): void {
     const origin = String((msg.params as Json | undefined)?.origin);
     this.hellos.push(origin);
     const send = () => {
       if (this.refuse.has(origin)) {
         socket.write(encodeFrame(errorResponse(msg.id as number, new AppError('origin_forbidden', `${origin} not allowed`, { advice: 'add it', retryable: false }))));
         socket.end();
+        answered(false);
       } else {
         socket.write(encodeFrame({ jsonrpc: '2.0', id: msg.id, result: { accepted: true } }));
+        answered(true);
       }
     };
     if (this.holdHellos) this.heldHellos.push(send);

@@ -44,6 +44,8 @@ function withBody(body: Uint8Array): Uint8Array {
 }
 
 const MUTANT_IDS = 1_000_000;
+/** The bytes of a 'big' answer around its blob: {"jsonrpc":"2.0","id":NNNNNNN,"result":{"blob":""}} with room for the id. */
+const BIG_OVERHEAD = 64;
 
 /** One fuzzed frame (header always true to the body) and, for a valid request, its id. */
 function fuzzFrame(r: Rand, id: number): { frame: Uint8Array; id: number | null } {
@@ -60,7 +62,8 @@ function fuzzFrame(r: Rand, id: number): { frame: Uint8Array; id: number | null 
   if (pick < 0.8) return { frame: withBody(encodeFrame(valid).slice(4, int(r, 4, 30))), id: null };
   if (pick < 0.9) return { frame: encodeFrame([1, 'two', null]), id: null };
   if (pick < 0.99) return { frame: encodeFrame({ jsonrpc: '2.0', method: 'note', params: { s: text(r) } }), id: null };
-  return { frame: encodeFrame({ jsonrpc: '2.0', id, method: 'big', params: { bytes: MAX_TO_BROWSER + int(r, -200, 200) } }), id };
+  // Answers up to the browser's 1 MiB limit, which the daemon never exceeds toward a relay (server.ts).
+  return { frame: encodeFrame({ jsonrpc: '2.0', id, method: 'big', params: { bytes: MAX_TO_BROWSER - BIG_OVERHEAD - int(r, 0, 200) } }), id };
 }
 
 async function relayFor(): Promise<RelayProcess> {

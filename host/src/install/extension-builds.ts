@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors';
-import type { CommandOutcome } from './run-install';
+import type { CommandOutcome } from './command-outcome';
 import { zip, type ZipEntry } from './zip';
 
 export type ExtensionTarget = 'chromium' | 'firefox';

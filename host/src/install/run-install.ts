@@ -11,6 +11,7 @@ import type { Paths } from '../config/paths';
 import { launcherPath } from '../daemon-client/connect';
 import { applyPlan, nodeInstallFs, type Action, type InstallFs, type RunCommand } from './apply';
 import { BROWSER_NAMES, browserConfigDir, familyOf, isBrowserName, type BrowserName, type BrowserSelection, type InstallPlatform } from './browsers';
+import type { CommandOutcome } from './command-outcome';
 import { EXTENSION_TARGETS, extensionDir, loadingLines, type ExtensionTarget } from './extension-builds';
 import { sortExtensionIds } from './extension-ids';
 import { planInstall, planUninstall, type Plan } from './plan';
@@ -52,13 +53,8 @@ export interface InstallResult {
   extension: Partial<Record<ExtensionTarget, string>>;
 }
 
-export interface CommandOutcome<R = InstallResult | { ok: false; error: string }> {
-  exitCode: 0 | 1 | 2;
-  /** What to print, one line each (without --json). */
-  lines: string[];
-  /** What to print with --json. */
-  result: R;
-}
+/** What install and uninstall answer: the result, or why nothing was done. */
+export type InstallOutcome = CommandOutcome<InstallResult | { ok: false; error: string }>;
 
 /** The real context: this node, this checkout, the real file system and commands. */
 export function realInstallContext(args: { env: Record<string, string | undefined>; paths: Paths; configExtensionIds?: string[] }): InstallContext {
@@ -106,15 +102,15 @@ export function parseBrowsers(values: string[], fallback: 'all' | 'found'): { se
   return { selection: values as BrowserName[] };
 }
 
-function usage(command: string, message: string): CommandOutcome {
+function usage(command: string, message: string): InstallOutcome {
   return { exitCode: 2, lines: [`ews-daemon ${command}: ${message}`], result: { ok: false, error: message } };
 }
 
-function unknownBrowser(command: string, name: string): CommandOutcome {
+function unknownBrowser(command: string, name: string): InstallOutcome {
   return usage(command, `unknown browser ${JSON.stringify(name)}; expected ${BROWSER_NAMES.join(', ')}, all or found`);
 }
 
-export async function runInstall(flags: InstallFlags, ctx: InstallContext): Promise<CommandOutcome> {
+export async function runInstall(flags: InstallFlags, ctx: InstallContext): Promise<InstallOutcome> {
   const parsed = parseBrowsers(list(flags.browser), 'found');
   if ('unknown' in parsed) return unknownBrowser('install', parsed.unknown);
   const browsers = parsed.selection;
@@ -138,7 +134,7 @@ export async function runInstall(flags: InstallFlags, ctx: InstallContext): Prom
   }
 }
 
-export async function runUninstall(flags: InstallFlags, ctx: InstallContext): Promise<CommandOutcome> {
+export async function runUninstall(flags: InstallFlags, ctx: InstallContext): Promise<InstallOutcome> {
   const named = list(flags.browser);
   const parsed = parseBrowsers(named, 'all');
   if ('unknown' in parsed) return unknownBrowser('uninstall', parsed.unknown);
@@ -159,7 +155,7 @@ export async function runUninstall(flags: InstallFlags, ctx: InstallContext): Pr
   return execute(plan, ctx, 'uninstall');
 }
 
-async function execute(plan: Plan, ctx: InstallContext, command: string): Promise<CommandOutcome> {
+async function execute(plan: Plan, ctx: InstallContext, command: string): Promise<InstallOutcome> {
   const lines: string[] = [];
   const report = await applyPlan(plan, { fs: ctx.fs, run: ctx.run, log: (line) => lines.push(line) });
   for (const note of plan.notes) lines.push(`note: ${note}`);
@@ -169,7 +165,7 @@ async function execute(plan: Plan, ctx: InstallContext, command: string): Promis
 }
 
 /** After a good install: where the extension for each browser family installed for is, and how to load it. */
-function withExtension(outcome: CommandOutcome, plan: Plan, ctx: InstallContext, chromiumProfile: boolean): CommandOutcome {
+function withExtension(outcome: InstallOutcome, plan: Plan, ctx: InstallContext, chromiumProfile: boolean): InstallOutcome {
   if (!('platform' in outcome.result)) return outcome;
   const families = new Set(plan.browsers.map(familyOf));
   const targets = EXTENSION_TARGETS.filter((t) => families.has(t) || (t === 'chromium' && chromiumProfile));
