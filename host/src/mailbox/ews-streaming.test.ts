@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors';
 import { connectionStatus, notificationEnvelope, streamingError, subscribeResponse } from '../../../test/emulator/ews-streaming-soap';
-import { FakeClock } from '../../../test/support/fake-clock';
+import { FAKE_CLOCK_START as FAKE_START, FakeClock } from '../../../test/support/fake-clock';
 import { FakeLog } from '../../../test/support/fakes';
 import type { Http, HttpRequest, HttpResponse, HttpStream, HttpStreamResponse } from '../deps';
 import { DEBOUNCE_MS, EwsStreaming } from './ews-streaming';
@@ -103,6 +103,7 @@ describe('EwsStreaming', () => {
     await t.until(() => t.streams.length === 1);
     t.streams[0]!.send(connectionStatus('OK'));
     await t.until(() => t.changes.length === 1);
+    await t.clock.advance(2 * 60_000); // the connection held a while
     const before = t.clock.now();
     t.streams[0]!.send(connectionStatus('Closed'));
     await t.until(() => t.streams.length === 2);
@@ -116,6 +117,18 @@ describe('EwsStreaming', () => {
     t.streams[2]!.send(connectionStatus('OK'));
     await t.until(() => t.changes.length === 2);
     expect(t.peak()).toBe(1);
+    await t.streaming.stopAll();
+  });
+
+  it('backs off from a server that closes every stream as soon as it opens', async () => {
+    const t = setup();
+    t.streaming.start(ACCOUNT);
+    for (let i = 0; i < 4; i++) {
+      await t.until(() => t.streams.length === i + 1);
+      t.streams[i]!.send(connectionStatus('OK') + connectionStatus('Closed'));
+    }
+    await t.until(() => t.streams.length === 5);
+    expect(t.clock.now() - FAKE_START).toBeGreaterThanOrEqual(500 + 1_000 + 2_000 + 4_000); // 0.5, 1, 2, 4 s (jitter at its least)
     await t.streaming.stopAll();
   });
 

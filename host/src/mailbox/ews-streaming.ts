@@ -28,6 +28,8 @@ export const MAX_CONNECTION_MINUTES = 30;
 export const IDLE_LIMIT_MS = 3 * 60_000;
 /** Back-off after failures: 1 s doubling to 5 min, with jitter; a server's BackOffMilliseconds up to 30 min. */
 const TIMING: TimingOptions = { renewBeforeMs: 0, jitterMs: 0, minRenewIntervalMs: 0, backoffBaseMs: 1_000, backoffCapMs: 5 * 60_000, retryAfterCapMs: 30 * 60_000 };
+/** A connection Closed sooner than this after it opened is a misbehaving server: back off rather than spin (1 s). */
+const MIN_CONNECTION_MS = 1_000;
 /** Subscribe and Unsubscribe are small requests. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -122,6 +124,7 @@ export class EwsStreaming {
 
   private async run(s: Session): Promise<void> {
     let attempt = 0;
+    let spins = 0;
     let gap = true;
     let forceRefresh = false;
     while (!s.stop.signal.aborted) {
@@ -129,13 +132,20 @@ export class EwsStreaming {
         const token = await this.deps.tokens.getToken(s.account.id, 'ews', { forceRefresh });
         forceRefresh = false;
         s.subscription ??= await this.subscribe(s.account, token.accessToken);
+        const startedAt = this.deps.clock.now();
         const ending = await this.connect(s, token, () => {
           attempt = 0;
           this.retryNow('another stream connected');
           if (gap) this.notify(s, 'gap');
           gap = false;
         });
-        if (ending === 'closed' || s.stop.signal.aborted) continue;
+        if (s.stop.signal.aborted) continue;
+        if (ending === 'closed') {
+          // Renew at once, unless the server keeps closing streams as soon as they open: then back off.
+          spins = this.deps.clock.now() - startedAt < MIN_CONNECTION_MS ? spins + 1 : 0;
+          if (spins > 0) await this.pause(s, retryDelayMs(spins, this.deps.random ?? Math.random, TIMING), 'The server closed the stream as soon as it opened.');
+          continue;
+        }
         throw new AppError('transient', 'The streaming connection dropped.', { advice: 'Nothing to do: the daemon reconnects.', retryable: true });
       } catch (e) {
         if (s.stop.signal.aborted) return;
@@ -145,15 +155,21 @@ export class EwsStreaming {
         if (code === 'mailbox_unauthorized' && !forceRefresh) forceRefresh = true;
         if (code === 'ews_disabled') this.notify(s, 'gap'); // the count finds it too, and hands over to Graph
         attempt += 1;
-        const now = attempt === 1 && (code === 'mailbox_unauthorized' || e instanceof SubscriptionLost);
+        // A lost subscription or a refused token is mended by the next request: no wait, twice at most in a row.
+        const now = attempt <= 2 && (code === 'mailbox_unauthorized' || e instanceof SubscriptionLost);
         const wait = now ? 0 : retryDelayMs(attempt, this.deps.random ?? Math.random, TIMING, isAppError(e) ? e.data.retryAfterMs : undefined);
-        this.setState(s, 'retrying', `${isAppError(e) ? e.message : String(e)} Retrying in ${Math.ceil(wait / 1000)} s.`);
         this.deps.log.info('EWS streaming failed; retrying', { account: s.account.username, code, waitMs: Math.round(wait) });
-        s.backoff = new AbortController();
-        await this.deps.clock.sleep(wait, AbortSignal.any([s.stop.signal, s.backoff.signal])).catch(() => undefined);
-        s.backoff = null;
+        await this.pause(s, wait, isAppError(e) ? e.message : String(e));
       }
     }
+  }
+
+  /** Waits out a back-off (cut short by stop or retryNow), saying why in the stream's state. */
+  private async pause(s: Session, wait: number, why: string): Promise<void> {
+    this.setState(s, 'retrying', `${why} Retrying in ${Math.ceil(wait / 1000)} s.`);
+    s.backoff = new AbortController();
+    await this.deps.clock.sleep(wait, AbortSignal.any([s.stop.signal, s.backoff.signal])).catch(() => undefined);
+    s.backoff = null;
   }
 
   private async subscribe(account: MailboxAccount, accessToken: string): Promise<{ id: string; cookie: string | null }> {
