@@ -86,7 +86,7 @@ export const AccountStatus = z.object({
   refreshTokenLapsesAt: z.number().nullable(),
   backend: BackendStatus,
   inbox: InboxCount.nullable(),
-  /** Added in 0.2: absent from older daemons. */
+  /** How counts arrive; added with EWS streaming, so absent from older daemons. */
   realtime: RealtimeStatus.optional(),
 });
 export type AccountStatus = z.infer<typeof AccountStatus>;
