@@ -28,9 +28,16 @@ const EMULATOR_ORIGINS = ['https://localhost/*', 'https://127.0.0.1/*'];
 const NOT_COPIED = new Set(['node_modules', '.git', 'test-artifacts', '.tmp', 'host/dist', 'test/emulator/dist', 'extension/dist', 'extension/dist-firefox', 'extension/dist-test', 'extension/dist-firefox-test']);
 
 /** npm as a user runs it: none of the npm_* variables of an `npm test` around this one. */
+/**
+ * The machine's global npmrc (registry, CA file, proxy). `--prefix` moves npm's global config
+ * into the new prefix, where there is none: an install into a temporary prefix must keep the
+ * machine's, or a registry behind a TLS-inspecting proxy fails with SELF_SIGNED_CERT_IN_CHAIN.
+ */
+const MACHINE_NPMRC = spawnSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8', env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))) }).stdout.trim();
+
 function npmEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_globalconfig: MACHINE_NPMRC };
 }
 
 async function npm(args: string[], cwd: string): Promise<string> {

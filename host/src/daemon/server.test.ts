@@ -58,8 +58,10 @@ describe('daemon socket server', () => {
   let dir: string;
   let socketPath: string;
   let server: Listening;
+  let releaseSlow: () => void = () => undefined;
   const handlers = {
     status: async () => ({ ok: true }),
+    'consent.begin': () => new Promise((resolve) => (releaseSlow = () => resolve({ slow: true }))),
     'inbox.count': async (p: unknown) => ({ echo: p }),
     'token.get': async () => ({ accessToken: 'for-scripts-only' }),
     'tokens.view': async () => ({ cachePath: 'x', entries: [{ kind: 'account', key: 'k', note: 'x'.repeat(2 * 1024 * 1024) }] }),
@@ -104,6 +106,16 @@ describe('daemon socket server', () => {
     expect(await p.next()).toMatchObject({ id: 3, error: { code: -32602, data: { code: 'invalid_params' } } });
     p.send({ jsonrpc: '2.0', id: 4, method: 'status' });
     expect(await p.next()).toMatchObject({ id: 4, result: { ok: true } });
+    p.socket.end();
+  });
+
+  it('answers a command line’s calls on one connection concurrently, a slow first one included', async () => {
+    const p = await Peer.connect(socketPath);
+    p.send({ jsonrpc: '2.0', id: 1, method: 'consent.begin', params: {} });
+    p.send({ jsonrpc: '2.0', id: 2, method: 'status' });
+    expect(await p.next()).toMatchObject({ id: 2, result: { ok: true } });
+    releaseSlow();
+    expect(await p.next()).toMatchObject({ id: 1, result: { slow: true } });
     p.socket.end();
   });
 

@@ -1,8 +1,8 @@
 // The daemon's socket: JSON-RPC 2.0 in native-messaging frames, one connection per client (a
 // CLI call, a script, or a native host relaying an extension). Who may call what is the
-// protocol's (METHODS[m].callers): a connection is a `cli` caller until its first frame, a
-// relay's hello, makes it an `extension` one; later frames wait for the first to be answered,
-// so none is taken for the wrong caller. Params are checked against their schema here, once,
+// protocol's (METHODS[m].callers): a connection is a `cli` caller unless its first frame, a
+// relay's hello, makes it an `extension` one; frames after a hello wait for its answer, so none
+// is taken for the wrong caller (a CLI's calls on one connection run concurrently). Params are checked against their schema here, once,
 // and handlers receive them typed. Nothing over 1 MiB is sent to an extension. Bad input gets
 // the JSON-RPC error that fits; a frame too large to trust ends the connection, never the daemon.
 import net from 'node:net';
@@ -74,9 +74,9 @@ function serve(socket: net.Socket, deps: ServerDeps): void {
   const decoder = new FrameDecoder();
   const log = deps.log.child({ conn: nextConnectionId });
   let ending = false;
-  /** Settles when the first frame is answered: until then, who is calling is not known. */
-  let first: Promise<void> | null = null;
-  let firstAnswered = false;
+  let first = true;
+  /** While a hello is being answered, who is calling is not known: later frames wait for it. */
+  let hello: Promise<void> | null = null;
   const conn: Connection = {
     id: nextConnectionId++,
     origin: null,
@@ -105,17 +105,25 @@ function serve(socket: net.Socket, deps: ServerDeps): void {
     for (const frame of decoder.push(chunk)) {
       if (ending) return;
       if (frame.kind === 'too-large') return tooLarge(conn, frame.length, socket);
-      if (first === null) {
-        first = answer(frame, true).finally(() => (firstAnswered = true));
-      } else if (firstAnswered) {
-        void answer(frame, false);
+      const isFirst = first;
+      first = false;
+      if (hello) {
+        void hello.then(() => (ending ? undefined : answer(frame, false)));
+      } else if (isFirst && saysWhoCalls(frame)) {
+        hello = answer(frame, true).finally(() => (hello = null));
       } else {
-        void first.then(() => (ending ? undefined : answer(frame, false)));
+        void answer(frame, isFirst);
       }
     }
   });
   socket.on('error', (e) => log.debug('connection error', { error: e.message }));
   socket.on('close', () => deps.onClose(conn));
+}
+
+/** A first frame that decides who the connection speaks for: a method only a relay may call (its hello). */
+function saysWhoCalls(frame: DecodedFrame): boolean {
+  const method = frame.kind === 'message' ? (frame.value as { method?: unknown } | null)?.method : undefined;
+  return typeof method === 'string' && isMethodName(method) && METHODS[method].callers.every((c) => c === 'relay');
 }
 
 function tooLarge(conn: Connection, length: number, socket: net.Socket): void {
