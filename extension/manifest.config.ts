@@ -57,7 +57,8 @@ export function manifestFor(target: Target, flavour: Flavour = 'release') {
     icons: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png', 48: 'icons/icon-48.png', 128: 'icons/icon-128.png' },
     action: { default_popup: 'src/popup/index.html', default_title: 'ews-daemon', default_icon: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png' } },
     background,
-    permissions: ['nativeMessaging', 'declarativeNetRequestWithHostAccess', 'storage'],
+    // notifications: one desktop notification when an account needs sign-in (sign-in-notice.ts).
+    permissions: ['nativeMessaging', 'declarativeNetRequestWithHostAccess', 'storage', 'notifications'],
     host_permissions: REPLY_URL_ORIGINS,
     web_accessible_resources: [{ resources: ['src/callback/index.html'], matches: [...authorities, ...REPLY_URL_ORIGINS] }],
   });

@@ -56,6 +56,15 @@ export const BackendStatus = z.object({
 });
 export type BackendStatus = z.infer<typeof BackendStatus>;
 
+/** How counts reach subscribers: pushed by EWS streaming, polled, or fetched only when asked. */
+export const RealtimeStatus = z.object({
+  kind: z.enum(['streaming', 'polling', 'off']),
+  since: z.number(),
+  /** One sentence, e.g. "polling every 60 s: Microsoft Graph answers, …". */
+  reason: z.string(),
+});
+export type RealtimeStatus = z.infer<typeof RealtimeStatus>;
+
 export const AccessTokenStatus = z.object({
   resource: Backend,
   scopes: z.array(z.string()),
@@ -77,6 +86,8 @@ export const AccountStatus = z.object({
   refreshTokenLapsesAt: z.number().nullable(),
   backend: BackendStatus,
   inbox: InboxCount.nullable(),
+  /** How counts arrive; added with EWS streaming, so absent from older daemons. */
+  realtime: RealtimeStatus.optional(),
 });
 export type AccountStatus = z.infer<typeof AccountStatus>;
 
@@ -197,6 +208,9 @@ export const TokenGetResult = z.object({
 
 export const EmptyParams = z.object({}).strict().optional();
 
+/** `watching: true` while a person looks (the popup open, `ews-daemon watch`): counts are polled faster where nothing pushes. */
+export const EventsSubscribeParams = z.object({ watching: z.boolean().optional() }).strict().optional();
+
 /** The native host's first frame on the socket: who launched it. Not callable by extensions. */
 export const RelayHelloParams = z.object({ origin: z.string().min(1) });
 
@@ -232,7 +246,7 @@ export const METHODS = {
   'account.remove': method(AccountSelector.optional(), AccountRemoveResult),
   // Raw tokens go only to this user's local scripts, never to a browser.
   'token.get': method(TokenGetParams.optional(), TokenGetResult, ['cli']),
-  'events.subscribe': method(EmptyParams, z.object({ subscribed: z.literal(true) })),
+  'events.subscribe': method(EventsSubscribeParams, z.object({ subscribed: z.literal(true) })),
   'relay.hello': method(RelayHelloParams, z.object({ accepted: z.literal(true) }), ['relay']),
 } as const;
 

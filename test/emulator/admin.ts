@@ -7,6 +7,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createClientCertificate } from './certs';
 import { decideDeviceCode } from './device-code';
+import { SUBSCRIBE_FAULT_KINDS } from './ews';
+import type { StreamingSettings } from './ews-streaming';
 import { normalizeEwsFault, type EwsFault, type GraphFault, type TokenFault } from './faults';
 import { HOLD_POINTS, type HoldPoint } from './holds';
 import { emptyStats, type ConsentMode, type EmulatorState, type Stats, type User } from './state';
@@ -55,7 +57,40 @@ export class EmulatorAdmin {
 
   setMailbox(username: string, counts: { total: number; unread: number }): void {
     check(isCount(counts?.total) && isCount(counts?.unread) && counts.unread <= counts.total, 'setMailbox needs { total, unread }: whole numbers, unread ≤ total');
-    this.user(username).mailbox = { total: counts.total, unread: counts.unread };
+    const user = this.user(username);
+    const before = user.mailbox;
+    user.mailbox = { total: counts.total, unread: counts.unread };
+    this.state.streaming.mailboxChanged(user, before);
+  }
+
+  /** Streaming knobs: keep-alive interval, the length of a ConnectionTimeout "minute", the per-mailbox connection limit. */
+  setStreaming(spec: Partial<StreamingSettings>): void {
+    const ms = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isInteger(n) && n > 0);
+    check(ms(spec?.keepAliveMs) && ms(spec?.minuteMs) && ms(spec?.maxConnectionsPerUser), 'setStreaming takes { keepAliveMs?, minuteMs?, maxConnectionsPerUser? }: positive whole numbers');
+    Object.assign(this.state.streaming.settings, spec);
+  }
+
+  /** The fault switch: ends open GetStreamingEvents connections (of one mailbox, or all) mid-stream; answers how many. */
+  dropStreams(username?: string): number {
+    return this.state.streaming.drop(username === undefined ? undefined : this.user(username).username);
+  }
+
+  /** Forgets streaming subscriptions (of one mailbox, or all): the next GetStreamingEvents answers ErrorSubscriptionNotFound. */
+  expireSubscriptions(username?: string): number {
+    return this.state.streaming.expire(username === undefined ? undefined : this.user(username).username);
+  }
+
+  /** GetStreamingEvents connections open now for this mailbox. */
+  openStreams(username: string): number {
+    return this.state.streaming.openConnections(this.user(username).username);
+  }
+
+  /** The next `times` Subscribe requests answer this fault (ErrorServerBusy with its back-off, a 503, ErrorExceededConnectionCount). */
+  failSubscribe(fault: EwsFault, times = 1): void {
+    const spec = normalizeEwsFault(fault);
+    check(SUBSCRIBE_FAULT_KINDS.includes(spec?.kind), `failSubscribe: one of ${SUBSCRIBE_FAULT_KINDS.join(', ')}`);
+    check(isTimes(times), 'times is a positive whole number or Infinity');
+    this.state.faults.subscribe.add(spec, times);
   }
 
   setLifetimes(spec: LifetimeSpec): void {
@@ -193,6 +228,7 @@ export class EmulatorAdmin {
     this.state.faults.token.clear();
     this.state.faults.ews.clear();
     this.state.faults.graph.clear();
+    this.state.faults.subscribe.clear();
   }
 
   /**
@@ -226,6 +262,7 @@ export class EmulatorAdmin {
 
   resetStats(): void {
     this.state.stats = emptyStats();
+    this.state.streaming.counters = this.state.stats.streaming;
   }
 
   /** Moves the emulator's clock (token times, code and refresh-token lifetimes); may be negative. */

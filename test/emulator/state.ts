@@ -2,6 +2,7 @@
 // app, consent grants, authorization codes, refresh tokens, pending sign-in pages, lifetimes,
 // injected faults, held requests and request counters. Handlers read and change it; nothing else holds state.
 import crypto from 'node:crypto';
+import { StreamingHub, emptyStreamingCounters, type StreamingCounters } from './ews-streaming';
 import { FaultQueue, type EwsFaultSpec, type GraphFault, type TokenFault } from './faults';
 import { Holds } from './holds';
 import type { ScopeRequest } from './scopes';
@@ -133,14 +134,29 @@ export interface Stats {
   /** The emulator's time of each device-code poll judged (the last DEVICE_POLLS_KEPT), and its answer. */
   deviceCodePolls: { at: number; answer: string }[];
   ewsRequests: number;
+  /** EWS requests by SOAP operation (GetFolder, Subscribe, GetStreamingEvents, …; 'malformed'), 401s and faults included. */
+  ewsOperations: Record<string, number>;
   graphRequests: number;
   lastEwsHeaders: Record<string, string> | null;
   lastGraphHeaders: Record<string, string> | null;
   authorizeRequests: number;
+  /** Subscribe / GetStreamingEvents / Unsubscribe counts and the peak of open connections per mailbox. */
+  streaming: StreamingCounters;
 }
 
 export function emptyStats(): Stats {
-  return { tokenRequests: { authorization_code: 0, refresh_token: 0, device_code: 0 }, deviceCodeSlowDowns: 0, deviceCodePolls: [], ewsRequests: 0, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0 };
+  return {
+    tokenRequests: { authorization_code: 0, refresh_token: 0, device_code: 0 },
+    deviceCodeSlowDowns: 0,
+    deviceCodePolls: [],
+    ewsRequests: 0,
+    ewsOperations: {},
+    graphRequests: 0,
+    lastEwsHeaders: null,
+    lastGraphHeaders: null,
+    authorizeRequests: 0,
+    streaming: emptyStreamingCounters(),
+  };
 }
 
 export interface SigningKey {
@@ -170,7 +186,8 @@ export class EmulatorState {
   readonly pending = new Map<string, { request: AuthorizeRequest; createdAt: number; admin: boolean }>();
   readonly adminGrants = new Set<string>();
   readonly graphInFlight = new Map<string, number>();
-  readonly faults = { token: new FaultQueue<TokenFault>(), ews: new FaultQueue<EwsFaultSpec>(), graph: new FaultQueue<GraphFault>() };
+  /** `subscribe` faults answer only Subscribe requests (ErrorServerBusy and the like). */
+  readonly faults = { token: new FaultQueue<TokenFault>(), ews: new FaultQueue<EwsFaultSpec>(), graph: new FaultQueue<GraphFault>(), subscribe: new FaultQueue<EwsFaultSpec>() };
   readonly deviceCodes = new Map<string, DeviceCodeRecord>();
   deviceCodeTiming = { ...DEVICE_CODE_DEFAULTS };
   /** Device-code polls still to be answered slow_down whatever their pace (admin.slowDownDeviceCodes). */
@@ -180,13 +197,17 @@ export class EmulatorState {
   requireAdminConsent = false;
   ewsDisabled = false;
   stats: Stats = emptyStats();
+  readonly streaming: StreamingHub;
 
   constructor(
     readonly clock: EmulatorClock,
     readonly app: AppRegistration,
     readonly signingKey: SigningKey,
     public consentMode: ConsentMode,
-  ) {}
+  ) {
+    this.streaming = new StreamingHub(clock);
+    this.streaming.counters = this.stats.streaming;
+  }
 
   findUser(username: string | undefined): User | undefined {
     return username ? this.users.get(username.trim().toLowerCase()) : undefined;

@@ -62,8 +62,21 @@ export class NativeClient {
   private attempt = 0;
   private reconnectTimer: unknown = null;
   private readonly listeners = new Set<(e: ClientEvent) => void>();
+  /** A popup is open: the daemon polls faster where nothing pushes (events.subscribe `watching`). */
+  private watching = false;
 
   constructor(private readonly deps: NativeDeps) {}
+
+  /** Says whether a person is looking; re-subscribes on an open port so the daemon knows now. */
+  setWatching(on: boolean): void {
+    if (this.watching === on) return;
+    this.watching = on;
+    if (this.port && this.answered) this.subscribe().catch((e: unknown) => this.deps.log('events.subscribe failed', String(e)));
+  }
+
+  private subscribe(): Promise<unknown> {
+    return this.call('events.subscribe', this.watching ? { watching: true } : undefined);
+  }
 
   on(listener: (e: ClientEvent) => void): () => void {
     this.listeners.add(listener);
@@ -111,7 +124,7 @@ export class NativeClient {
       if (port !== this.port) return;
       this.attempt = 0;
       this.emit({ kind: 'ready', status });
-      await this.call('events.subscribe');
+      await this.subscribe();
     } catch (e) {
       if (port !== this.port || !(e instanceof AppError)) return;
       this.deps.log('greeting the companion failed', e.data);

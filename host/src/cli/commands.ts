@@ -30,12 +30,17 @@ export interface Command {
 
 export type Call = <M extends MethodName>(method: M, params?: ParamsOf<M>, opts?: { timeoutMs?: number }) => Promise<ResultOf<M>>;
 
-/** One connection to the daemon for the calls `fn` makes (starting the daemon unless --no-start). */
-export async function withDaemon<T>(ctx: CliContext, fn: (call: Call) => Promise<T>): Promise<T> {
+/** A connection to the daemon, starting it unless --no-start. */
+export async function openClient(ctx: CliContext): Promise<RpcClient> {
   // No daemon yet: check the config first, so a broken one is reported now, by key, rather
   // than as a daemon that never came up.
   if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) await loadConfig(ctx.paths.configFile);
-  const client = await RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
+  return RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
+}
+
+/** One connection to the daemon for the calls `fn` makes (starting the daemon unless --no-start). */
+async function withDaemon<T>(ctx: CliContext, fn: (call: Call) => Promise<T>): Promise<T> {
+  const client = await openClient(ctx);
   try {
     return await fn((method, params, opts) => client.call(method, params, opts));
   } finally {

@@ -1,5 +1,5 @@
-// Commands that are not one protocol call: running the daemon itself, and (with the installer)
-// setting up browsers and services.
+// Commands that are not one protocol call: running the daemon itself, watching the count
+// (watch.ts), and (with the installer) setting up browsers and services.
 import { existsSync } from 'node:fs';
 import { PRODUCT_VERSION } from '../../../shared/constants';
 import { loadConfig } from '../config/load-config';
@@ -13,6 +13,7 @@ import type { CommandOutcome } from '../install/command-outcome';
 import { packageRoot, realInstallContext, runInstall, runUninstall } from '../install/run-install';
 import { createHttp } from '../io/http';
 import type { CliContext, Command } from './commands';
+import { watch } from './watch';
 
 const run: Command = {
   summary: 'run the daemon in the foreground (other commands start it when needed)',
@@ -124,4 +125,4 @@ const extension: Command = {
   },
 };
 
-export const EXTRA_COMMANDS: Record<string, Command> = { run, install, uninstall, doctor, extension };
+export const EXTRA_COMMANDS: Record<string, Command> = { run, watch, install, uninstall, doctor, extension };

@@ -45,6 +45,8 @@ const STATE_WORDS: Record<GrantState['kind'], string> = {
   'needs-consent': 'NEEDS SIGN-IN',
 };
 
+const REALTIME_WORDS = { streaming: 'pushed (EWS streaming)', polling: 'polled', off: 'fetched when asked' } as const;
+
 export function formatError(e: Pick<ErrorInfo, 'code' | 'message' | 'advice' | 'aadsts' | 'link'>): string {
   const aadsts = e.aadsts ? ` (AADSTS${e.aadsts})` : '';
   const link = e.link ? `\n  ${e.link}` : '';
@@ -55,6 +57,7 @@ export function formatAccount(a: AccountStatus, now: number): string[] {
   const lines = [`${a.username}  ${STATE_WORDS[a.state.kind]}`];
   if (a.inbox) lines[0] += ` · Inbox ${formatCount(a.inbox.total)} items (${formatCount(a.inbox.unread)} unread), fetched ${formatAgo(a.inbox.fetchedAt, now)}`;
   lines.push(`  backend: ${BACKEND_NAME[a.backend.active]}. ${a.backend.reason}`);
+  if (a.realtime) lines.push(`  counts: ${REALTIME_WORDS[a.realtime.kind]} since ${formatAgo(a.realtime.since, now)}: ${a.realtime.reason}`);
   const token = a.accessTokens[0];
   const parts = [token ? `expires ${formatIn(token.expiresOn, now)}` : 'no access token yet'];
   if (a.nextRefreshAt) parts.push(`renews ${formatIn(a.nextRefreshAt, now)}`);

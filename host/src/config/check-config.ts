@@ -16,6 +16,7 @@ export type ConfigDraft = Omit<Config, 'file' | 'credential'> & { credential: Cr
 export const KNOWN_KEYS = [
   'clientId', 'tenant', 'authority', 'clientSecret', 'clientSecretFile', 'certificate', 'redirectUri',
   'ewsUrl', 'ewsScope', 'graphUrl', 'graphScope', 'backend', 'extensionIds', 'pollIntervalSeconds',
+  'realtime', 'notifyCommand',
 ] as const;
 
 /** Entra ID's sign-in hosts in every national cloud: MSAL knows these without being told. */
@@ -55,6 +56,8 @@ export function checkConfig(json: unknown, configDir: string): { draft: ConfigDr
     backend: optional(o.backend, DEFAULTS.backend, (v) => checkBackend(v, problems)),
     extensionIds: optional(o.extensionIds, [], (v) => checkExtensionIds(v, problems)),
     pollIntervalSeconds: optional(o.pollIntervalSeconds, DEFAULTS.pollIntervalSeconds, (v) => checkPoll(v, problems)),
+    realtime: optional(o.realtime, DEFAULTS.realtime, (v) => checkBoolean('realtime', v, problems)),
+    notifyCommand: optional(o.notifyCommand, null, (v) => checkArgv('notifyCommand', v, problems)),
   };
   return { draft, problems };
 }
@@ -199,6 +202,19 @@ function checkPoll(value: unknown, problems: string[]): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= POLL_MIN_S && value <= POLL_MAX_S) return value;
   problems.push(`"pollIntervalSeconds" must be a whole number of seconds from ${POLL_MIN_S} to ${POLL_MAX_S} (got ${describe(value)})`);
   return DEFAULTS.pollIntervalSeconds;
+}
+
+function checkBoolean(key: string, value: unknown, problems: string[]): boolean {
+  if (typeof value === 'boolean') return value;
+  problems.push(`"${key}" must be true or false (got ${describe(value)})`);
+  return true;
+}
+
+/** A program and its arguments, run without a shell: ["notify-send", "ews-daemon"]. */
+function checkArgv(key: string, value: unknown, problems: string[]): string[] | null {
+  if (Array.isArray(value) && value.length > 0 && value.every((a) => typeof a === 'string') && (value[0] as string).length > 0) return value as string[];
+  problems.push(`"${key}" must be an array of strings: the program, then its arguments, e.g. ["notify-send", "ews-daemon"] (got ${describe(value)})`);
+  return null;
 }
 
 function optional<T>(value: unknown, fallback: T, check: (v: unknown) => T): T {

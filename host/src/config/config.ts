@@ -43,6 +43,10 @@ export interface Config {
   extensionIds: string[];
   /** While the extension listens, how often the daemon re-counts each inbox (seconds). */
   pollIntervalSeconds: number;
+  /** false: no EWS streaming notifications; counts are polled. */
+  realtime: boolean;
+  /** Run (no shell) when an account needs sign-in, is signed in again, or finds EWS turned off. */
+  notifyCommand: string[] | null;
 }
 
 /** A confidential client proves itself with a secret or a certificate; a public client cannot. */
@@ -65,4 +69,5 @@ export const DEFAULTS = {
   graphScope: 'https://graph.microsoft.com/Mail.ReadBasic',
   backend: 'auto' as BackendSetting,
   pollIntervalSeconds: 60,
+  realtime: true,
 } as const;

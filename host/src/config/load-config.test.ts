@@ -63,6 +63,8 @@ describe('loadConfig: values and defaults', () => {
       backend: 'auto',
       extensionIds: [],
       pollIntervalSeconds: 60,
+      realtime: true,
+      notifyCommand: null,
     });
   });
 
@@ -87,6 +89,8 @@ describe('loadConfig: values and defaults', () => {
       backend: 'graph',
       extensionIds: ['abcdefghijklmnopabcdefghijklmnop', 'ews-daemon@example.org', '{6e1f0a52-7b3c-4d8e-9f10-2a3b4c5d6e7f}'],
       pollIntervalSeconds: 300,
+      realtime: false,
+      notifyCommand: ['notify-send', 'ews-daemon'],
     };
     await writeConfig(all);
     const { tenant: _tenant, clientSecret: _secret, ...keys } = all;

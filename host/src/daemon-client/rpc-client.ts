@@ -54,6 +54,12 @@ export class RpcClient {
     return this.peer.onNotification(fn);
   }
 
+  /** Calls fn once when the connection ends (at once if it already has). */
+  onClose(fn: () => void): void {
+    if (this.socket.destroyed) fn();
+    else this.socket.once('close', fn);
+  }
+
   close(): void {
     this.peer.end(closed('the client closed the connection'));
     this.socket.end();

@@ -1,7 +1,8 @@
 // The daemon's state and operations, independent of the socket: accounts known to MSAL's cache,
-// pending consents, the refresher that keeps their tokens valid, the inbox service, and the
-// events sent to subscribers. Each protocol method is one method here (handlers.ts maps them),
-// the sign-in methods on `consents` (consents.ts).
+// pending consents, the refresher that keeps their tokens valid, the inbox service, how counts
+// arrive without asking (realtime.ts: EWS streaming or polling), and the events sent to
+// subscribers. Each protocol method is one method here (handlers.ts maps them), the sign-in
+// methods on `consents` (consents.ts).
 import type { AccountInfo } from '@azure/msal-node';
 import { AppError, isAppError } from '../../../shared/errors';
 import type {
@@ -12,10 +13,13 @@ import type { MsalClient } from '../auth/msal-client';
 import type { TokenStore } from '../auth/token-store';
 import { clientKind, type Config } from '../config/config';
 import type { Paths } from '../config/paths';
-import type { Clock, Http, Log } from '../deps';
+import type { Clock, Http, HttpStream, Log } from '../deps';
+import { EwsStreaming } from '../mailbox/ews-streaming';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
 import { Consents } from './consents';
+import { NotifyCommand } from './notify-command';
+import { Realtime } from './realtime';
 import { toErrorInfo } from './refresh-outcome';
 import { Refresher, RT_INACTIVITY_MS } from './refresher';
 import type { AcquiredToken } from '../auth/token-source';
@@ -32,6 +36,7 @@ export interface CoreDeps {
   paths: Paths;
   clock: Clock;
   http: Http;
+  stream: HttpStream;
   log: Log;
   store: TokenStore;
   msal: MsalClient;
@@ -49,10 +54,12 @@ export class DaemonCore {
   private readonly inbox: InboxService;
   private readonly accounts = new Map<string, Account>();
   private readonly inboxErrors = new Map<string, ErrorInfo>();
-  private readonly listeners = new Set<Emit>();
+  private readonly listeners = new Map<Emit, { watching: boolean }>();
   private statusQueued = false;
-  private readonly stopping = new AbortController();
-  private polling: Promise<void> = Promise.resolve();
+  private readonly realtime: Realtime;
+  private readonly notifier: NotifyCommand;
+  /** Each account's last grant state, to notice a renewal that succeeds after failures (the network is back). */
+  private readonly grantKinds = new Map<string, string | undefined>();
 
   constructor(private readonly deps: CoreDeps) {
     this.consents = new Consents({ ...deps, signedIn: (info) => this.signedIn(info), changed: () => this.queueStatus() });
@@ -66,7 +73,20 @@ export class DaemonCore {
       tokens: this.refresher,
       records: this.records,
       onCount: (id, count) => this.onCount(id, count),
-      onBackendChange: (id, backend) => this.track(id, backend),
+      onBackendChange: (id, backend) => this.onBackendChange(id, backend),
+    });
+    this.notifier = new NotifyCommand({ argv: deps.config.notifyCommand, log: deps.log.child({ component: 'notify' }) });
+    const streaming = new EwsStreaming({
+      clock: deps.clock, log: deps.log.child({ component: 'streaming' }), http: deps.http, stream: deps.stream, ewsUrl: deps.config.ewsUrl, tokens: this.refresher,
+      onChange: (id) => this.countAfterChange(id),
+      onState: () => this.queueStatus(),
+    });
+    this.realtime = new Realtime({
+      clock: deps.clock, log: deps.log.child({ component: 'realtime' }), streaming, streamingEnabled: deps.config.realtime, listeningPollMs: deps.config.pollIntervalSeconds * 1000,
+      live: () => this.accountList().filter((a) => this.refresher.status(a.id)?.state.kind !== 'needs-consent'),
+      backend: (id) => this.inbox.backend(id).active,
+      count: (a, maxAgeMs) => this.countQuietly(this.accounts.get(a.id), maxAgeMs),
+      listeners: () => ({ listening: this.listeners.size, watching: [...this.listeners.values()].filter((l) => l.watching).length }),
     });
   }
 
@@ -74,21 +94,26 @@ export class DaemonCore {
     await this.records.load();
     await this.loadAccounts();
     this.refresher.start();
-    this.polling = this.pollLoop(this.deps.config.pollIntervalSeconds * 1000);
+    this.realtime.start();
   }
 
   async stop(): Promise<void> {
-    this.stopping.abort();
     this.consents.stop();
-    await this.polling;
+    await this.realtime.stop();
     await this.refresher.stop();
+    await this.notifier.drain();
     await this.records.flush();
     await this.deps.store.flush();
   }
 
-  subscribe(listener: Emit): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Adds (or, for the same listener, updates) a subscriber; `watching` while a person looks. */
+  subscribe(listener: Emit, opts: { watching?: boolean } = {}): () => void {
+    this.listeners.set(listener, { watching: opts.watching ?? false });
+    this.realtime.sync();
+    return () => {
+      this.listeners.delete(listener);
+      this.realtime.sync();
+    };
   }
 
   status(): StatusResult {
@@ -131,6 +156,7 @@ export class DaemonCore {
     // The code's tokens are in MSAL's cache: take the access token now, so the answer shows its expiry.
     await this.refresher.getToken(account.id, backend).catch(() => undefined);
     this.deps.log.info('signed in', { account: account.username });
+    void this.notifier.notify('signed-in', account.username, 'Signed in: the daemon keeps the grant alive from now on.');
     void this.countQuietly(account, 0);
     return { kind: 'signed-in', account: this.accountStatus(account) };
   }
@@ -147,27 +173,20 @@ export class DaemonCore {
     }
   }
 
-  /** Background counts (polling, after sign-in): failures are shown in status, not thrown. */
-  async countQuietly(account: Account, maxAgeMs: number): Promise<void> {
+  /** Background counts (streaming, polling, after sign-in): failures are shown in status, not thrown. */
+  async countQuietly(account: Account | undefined, maxAgeMs: number): Promise<void> {
+    if (!account) return;
     await this.inboxCount(account.id, maxAgeMs).catch((e: unknown) => this.deps.log.info('inbox count failed', { account: account.username, error: String(e) }));
   }
 
-  /**
-   * While someone listens for events (the extension's badge), re-count each signed-in inbox
-   * every interval, so a change shows without the popup open. Nobody listening: no EWS traffic.
-   */
-  private async pollLoop(intervalMs: number): Promise<void> {
-    const signal = this.stopping.signal;
-    while (!signal.aborted) {
-      try {
-        await this.deps.clock.sleep(intervalMs, signal);
-      } catch {
-        return;
-      }
-      if (this.listeners.size === 0) continue;
-      const live = this.accountList().filter((a) => this.refresher.status(a.id)?.state.kind !== 'needs-consent');
-      await Promise.all(live.map((a) => this.countQuietly(a, intervalMs / 2)));
-    }
+  /** A change was announced: a count fetched after it, pushed as inbox.changed; failures go to status. */
+  private async countAfterChange(accountId: string): Promise<void> {
+    const account = this.accounts.get(accountId);
+    if (!account) return;
+    await this.inbox.countAfterNow(account).then(
+      () => this.inboxErrors.delete(accountId),
+      (e: unknown) => (isAppError(e) ? this.noteInboxError(accountId, e) : this.deps.log.info('inbox count failed', { account: account.username, error: String(e) })),
+    );
   }
 
   async tokensView(selector: string | undefined): Promise<TokensViewResult> {
@@ -191,8 +210,10 @@ export class DaemonCore {
       this.records.remove(a.id);
       this.inbox.forget(a.id);
       this.inboxErrors.delete(a.id);
+      this.notifier.forget(a.username);
       this.deps.log.info('signed out', { account: a.username });
     }
+    this.realtime.sync();
     this.queueStatus();
     return { removed: targets.map((a) => a.username) };
   }
@@ -221,6 +242,7 @@ export class DaemonCore {
       refreshTokenLapsesAt: r?.refreshTokenLapsesAt ?? null,
       backend: this.inbox.backend(a.id),
       inbox: this.inbox.last(a.id),
+      realtime: this.realtime.status(a.id),
     };
   }
 
@@ -234,12 +256,26 @@ export class DaemonCore {
 
   private track(accountId: string, backend: Backend): void {
     this.refresher.track(accountId, [backend], { lastRefreshAt: this.records.get(accountId).lastRefreshAt });
+    this.realtime.sync();
     this.queueStatus();
   }
 
+  private onBackendChange(accountId: string, backend: Backend): void {
+    const username = this.accounts.get(accountId)?.username;
+    if (backend === 'graph' && this.deps.config.backend === 'auto' && username) void this.notifier.notify('ews-disabled', username, this.inbox.backend(accountId).reason);
+    this.track(accountId, backend);
+  }
+
   private onRefresh(accountId: string): void {
+    const state = this.refresher.status(accountId)?.state;
+    const before = this.grantKinds.get(accountId);
+    if (before === 'retrying' && state?.kind === 'signed-in') this.realtime.networkBack();
+    const username = this.accounts.get(accountId)?.username;
+    if (state?.kind === 'needs-consent' && before !== 'needs-consent' && username) void this.notifier.notify('needs-consent', username, state.error.advice);
+    this.grantKinds.set(accountId, state?.kind);
     const lastRefreshAt = this.refresher.status(accountId)?.lastRefreshAt ?? null;
     if (lastRefreshAt !== null && lastRefreshAt !== this.records.get(accountId).lastRefreshAt) this.records.update(accountId, { lastRefreshAt });
+    this.realtime.sync();
     this.queueStatus();
   }
 
@@ -265,6 +301,6 @@ export class DaemonCore {
   }
 
   private emit(method: 'status.changed' | 'inbox.changed', params: unknown): void {
-    for (const l of this.listeners) l(method, params);
+    for (const l of this.listeners.keys()) l(method, params);
   }
 }

@@ -26,10 +26,10 @@ export function makeHandlers(core: DaemonCore, subscriptions: Map<number, () => 
       const t = await core.tokenGet(p?.account, p?.resource, p?.forceRefresh ?? false);
       return { accessToken: t.accessToken, expiresOn: t.expiresOn, scopes: t.scopes, account: t.account, resource: t.resource };
     },
-    'events.subscribe': async (_p, conn) => {
-      if (!subscriptions.has(conn.id)) {
-        subscriptions.set(conn.id, core.subscribe((method, params) => conn.send(notification(method, params))));
-      }
+    'events.subscribe': async (p, conn) => {
+      // A second call on the same connection replaces the first (e.g. the popup opened: watching).
+      subscriptions.get(conn.id)?.();
+      subscriptions.set(conn.id, core.subscribe((method, params) => conn.send(notification(method, params)), { watching: p?.watching ?? false }));
       return { subscribed: true as const };
     },
     'relay.hello': helloHandler(isAllowedOrigin),

@@ -78,7 +78,7 @@ async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, ()
   const http = createHttp({ userAgent: `ews-daemon/${PRODUCT_VERSION}` });
   const store = new TokenStore({ file: paths.cacheFile, log: log.child({ component: 'token-store' }) });
   const msal = new MsalClient({ config, http, log, cachePlugin: store });
-  const core = new DaemonCore({ config, paths, clock, http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now() });
+  const core = new DaemonCore({ config, paths, clock, http, stream: http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now() });
   await core.start();
   resolveReady(makeHandlers(core, subscriptions, (origin) => allowedOrigins(config).has(origin)));
   log.info('ready', { accounts: core.accountList().length });

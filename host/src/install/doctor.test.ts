@@ -47,6 +47,8 @@ function config(home: string, over: Partial<Config> = {}): Config {
     backend: 'auto',
     extensionIds: [],
     pollIntervalSeconds: 60,
+    realtime: true,
+    notifyCommand: null,
     ...over,
   };
 }

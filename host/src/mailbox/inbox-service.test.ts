@@ -63,7 +63,7 @@ function config(backend: BackendSetting): Config {
     file: '/config.json', clientId: 'c', authority: 'https://login.test/t', knownAuthorityHost: null,
     credential: { kind: 'secret', secret: 's', source: 'config' }, redirectUri: 'http://localhost:53100/callback',
     ewsUrl: EWS_URL, ewsScope: 'https://ews.test/EWS.AccessAsUser.All', graphUrl: GRAPH_URL, graphScope: 'https://graph.test/Mail.ReadBasic',
-    backend, extensionIds: [], pollIntervalSeconds: 60,
+    backend, extensionIds: [], pollIntervalSeconds: 60, realtime: true, notifyCommand: null,
   };
 }
 
@@ -112,6 +112,24 @@ describe('InboxService: when it asks the server', () => {
     expect(server.count('ews')).toBe(1);
     expect(new Set(counts).size).toBe(1);
     expect(counts[0]).toMatchObject({ account: ALICE.username, backend: 'ews', total: 2, unread: 2 });
+  });
+
+  it('counts an announced change with a request that starts after it: one in flight is waited for, then one more serves every caller', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    server.answer('ews', () => gate.then(ewsOk), ewsOk, ewsOk);
+    const inbox = service();
+    const before = inbox.count(ALICE, 0); // started before the change
+    const after = Promise.all([inbox.countAfterNow(ALICE), inbox.countAfterNow(ALICE), inbox.countAfterNow(ALICE)]);
+    await clock.settle();
+    expect(server.count('ews')).toBe(1);
+    release();
+    await before;
+    const counts = await after;
+    expect(server.count('ews')).toBe(2);
+    expect(new Set(counts).size).toBe(1);
+    await inbox.countAfterNow(ALICE); // nothing in flight: one fetch of its own
+    expect(server.count('ews')).toBe(3);
   });
 
   it.each([

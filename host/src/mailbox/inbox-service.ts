@@ -46,6 +46,7 @@ type Counts = { total: number; unread: number };
 
 export class InboxService {
   private readonly inflight = new Map<string, Promise<InboxCount>>();
+  private readonly following = new Map<string, Promise<InboxCount>>();
   private readonly busyUntil = new Map<string, number>();
   private readonly latest = new Map<string, InboxCount>();
 
@@ -65,6 +66,22 @@ export class InboxService {
       this.inflight.set(account.id, pending);
     }
     return pending;
+  }
+
+  /**
+   * A count whose request starts after this call (a change was just announced): one in flight
+   * may have been answered before the change, so it is waited for and one more fetch follows,
+   * shared by every caller who arrives meanwhile.
+   */
+  countAfterNow(account: MailboxAccount): Promise<InboxCount> {
+    const running = this.inflight.get(account.id);
+    if (!running) return this.count(account, 0);
+    let next = this.following.get(account.id);
+    if (!next) {
+      next = running.catch(() => undefined).then(() => this.count(account, 0)).finally(() => this.following.delete(account.id));
+      this.following.set(account.id, next);
+    }
+    return next;
   }
 
   /** Drops what is held for an account that signed out. */
