@@ -1,5 +1,5 @@
 // The refresher's tunables, with why each default has its value. Tests pass smaller ones.
-import type { TimingOptions } from './backoff';
+import type { TimingOptions } from '../retry/backoff';
 
 export interface RefresherOptions extends TimingOptions {
   /** getToken serves the in-memory token only when it has more than this left for the caller to use it. */

@@ -7,7 +7,7 @@ import { AppError } from '../../../shared/errors';
 import type { Backend, ErrorInfo, GrantState } from '../../../shared/protocol';
 import type { AcquiredToken, TokenSource } from '../auth/token-source';
 import type { Clock, Log } from '../deps';
-import { renewalDeadline, retryDelayMs } from './backoff';
+import { renewalDeadline, retryDelayMs } from '../retry/backoff';
 import { classifyFailure, fromErrorInfo, notTrackedError, throttledError, toAppError, toErrorInfo } from './refresh-outcome';
 import { DEFAULT_REFRESHER_OPTIONS, type RefresherOptions } from './refresher-options';
 import { grantState, newSlot, nextDue, tokenOf, dueAt, type AccountEntry, type Flight, type Slot } from './token-slot';

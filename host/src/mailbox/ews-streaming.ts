@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../../../shared/errors';
 import type { Clock, Http, HttpStream, Log } from '../deps';
-import { retryDelayMs, type TimingOptions } from '../daemon/backoff';
+import { retryDelayMs, type TimingOptions } from '../retry/backoff';
 import type { AcquiredToken } from '../auth/token-source';
 import { EnvelopeSplitter, buildGetStreamingEventsRequest, buildSubscribeRequest, buildUnsubscribeRequest, parseStreamingEnvelope, parseSubscribeResponse, responseMessage } from './ews-streaming-soap';
 import type { MailboxAccount } from './inbox-service';
