@@ -12,7 +12,7 @@ import type { Clock } from '../deps';
 import { systemClock } from '../io/clock';
 import { classifyMsalError, classifyTokenError, type ClassifyContext } from './classify-aad-error';
 import { cancelledError, DeviceCodeNetwork } from './device-code-network';
-import { msalConfiguration, type MsalClientDeps } from './msal-client';
+import { msalConfiguration, type MsalClientDeps } from './msal-config';
 import { MsalNetwork } from './msal-network';
 
 export interface DeviceCodeShown {

@@ -6,28 +6,17 @@
 import {
   ConfidentialClientApplication,
   PublicClientApplication,
-  LogLevel,
   type AccountInfo,
   type AuthenticationResult,
-  type Configuration,
-  type ICachePlugin,
-  type INetworkModule,
 } from '@azure/msal-node';
 import { AppError } from '../../../shared/errors';
 import type { Backend } from '../../../shared/protocol';
 import { clientKind, type Config } from '../config/config';
-import type { Http, Log } from '../deps';
 import { classifyMsalError } from './classify-aad-error';
 import { deviceCodeSignIn, type DeviceCodeSignInOptions } from './device-code-signin';
+import { msalConfiguration, type MsalClientDeps } from './msal-config';
 import { MsalNetwork } from './msal-network';
 import type { AcquiredToken, TokenSource } from './token-source';
-
-export interface MsalClientDeps {
-  config: Config;
-  http: Http;
-  log: Log;
-  cachePlugin: ICachePlugin;
-}
 
 export interface AuthUrlRequest {
   state: string;
@@ -168,40 +157,4 @@ function toDefaultScope(scope: string): string {
   } catch {
     return scope;
   }
-}
-
-function credentialOptions(credential: Config['credential']): Partial<Configuration['auth']> {
-  switch (credential.kind) {
-    case 'none':
-      return {};
-    case 'secret':
-      return { clientSecret: credential.secret };
-    case 'certificate':
-      return { clientCertificate: { thumbprintSha256: credential.thumbprintSha256, privateKey: credential.privateKeyPem, x5c: credential.certificatePem } };
-  }
-}
-
-/** MSAL's configuration for the daemon's app over `network` (the device code flow passes its own seam). */
-export function msalConfiguration({ config, log, cachePlugin }: MsalClientDeps, network: INetworkModule): Configuration {
-  const credential = credentialOptions(config.credential);
-  const msalLog = log.child({ component: 'msal' });
-  return {
-    auth: {
-      clientId: config.clientId,
-      authority: config.authority,
-      knownAuthorities: config.knownAuthorityHost ? [config.knownAuthorityHost] : [],
-      ...credential,
-    },
-    cache: { cachePlugin },
-    system: {
-      networkClient: network,
-      loggerOptions: {
-        piiLoggingEnabled: false,
-        logLevel: LogLevel.Warning,
-        loggerCallback: (level, message, containsPii) => {
-          if (!containsPii) msalLog.debug(message, { msalLevel: LogLevel[level] });
-        },
-      },
-    },
-  };
 }

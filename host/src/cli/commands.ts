@@ -5,30 +5,13 @@ import { existsSync } from 'node:fs';
 import { AppError, isAppError, toRpcError } from '../../../shared/errors';
 import type { AccountStatus, MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
 import { loadConfig } from '../config/load-config';
-import type { Paths } from '../config/paths';
 import { RpcClient } from '../daemon-client/rpc-client';
+import type { Call, CliContext, Command } from './cli-context';
 import { deviceCodeConsent } from './device-code';
 import { listenForReply, loopbackTarget, openBrowser, readPastedUrl } from './consent-flow';
 import { formatAccount, formatInboxLine, formatStatus, formatTokens } from './format';
 
-export interface CliContext {
-  args: { positionals: string[]; values: Record<string, string | boolean | string[] | undefined> };
-  paths: Paths;
-  env: Record<string, string | undefined>;
-  now: () => number;
-  out: (line: string) => void;
-  err: (line: string) => void;
-  stdin: NodeJS.ReadableStream;
-}
-
-export interface Command {
-  summary: string;
-  usage: string;
-  options: string[];
-  run(ctx: CliContext): Promise<number>;
-}
-
-export type Call = <M extends MethodName>(method: M, params?: ParamsOf<M>, opts?: { timeoutMs?: number }) => Promise<ResultOf<M>>;
+export type { Call, CliContext, Command } from './cli-context';
 
 /** A connection to the daemon, starting it unless --no-start. */
 export async function openClient(ctx: CliContext): Promise<RpcClient> {

@@ -3,7 +3,7 @@
 // the code, the address and the expiry, then one line with the result), waits while the user
 // signs in on any device, and says who signed in. Ctrl-C cancels the daemon's flow too.
 import type { ConsentCompleteResult } from '../../../shared/protocol';
-import type { Call, CliContext } from './commands';
+import type { Call, CliContext } from './cli-context';
 import { formatIn } from './format';
 
 /** A minute beyond the code's own life: the daemon answers with the expiry before this fires. */

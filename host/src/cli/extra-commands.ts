@@ -12,7 +12,7 @@ import { runExtension } from '../install/extension-builds';
 import type { CommandOutcome } from '../install/command-outcome';
 import { packageRoot, realInstallContext, runInstall, runUninstall } from '../install/run-install';
 import { createHttp } from '../io/http';
-import type { CliContext, Command } from './commands';
+import type { CliContext, Command } from './cli-context';
 import { watch } from './watch';
 
 const run: Command = {
