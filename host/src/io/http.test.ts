@@ -58,6 +58,27 @@ describe('Http', () => {
     expect([r.status, r.headers.location]).toEqual([302, 'http://elsewhere.invalid/']);
   });
 
+  it('sends a request again on a fresh socket when the kept-alive one was closed under it', async () => {
+    // A server that drops a kept-alive connection as the next request arrives on it: what a
+    // server's idle timeout does when it strikes just as the client reuses the socket.
+    const served = new Set<net.Socket>();
+    const server = http.createServer((req, res) => {
+      if (served.has(req.socket)) return void req.socket.destroy();
+      served.add(req.socket);
+      res.end(`answer on connection ${served.size}`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const h = createHttp({ userAgent: 'ews-daemon-tests' });
+    try {
+      expect((await h.request({ method: 'POST', url, body: 'one' })).body).toBe('answer on connection 1');
+      expect((await h.request({ method: 'POST', url, body: 'two' })).body).toBe('answer on connection 2');
+    } finally {
+      await h.close();
+      server.close();
+    }
+  });
+
   it('turns no answer into a retryable transient error naming the host', async () => {
     const h = createHttp({ userAgent: 't', env: {} });
     await expect(h.request({ method: 'GET', url: `${plainUrl}/hang`, timeoutMs: 200 })).rejects.toMatchObject({ code: 'transient', data: { retryable: true }, message: expect.stringMatching(/timed out/) });

@@ -84,7 +84,13 @@ function nodeSender(): { send: Send; close(): void } {
   };
 }
 
-function sendWithNode(req: HttpRequest, headers: Record<string, string>, signal: AbortSignal, agent: http.Agent): Promise<HttpResponse> {
+/**
+ * One request. One that went out on a kept-alive socket which the server closed at that very
+ * moment (ECONNRESET on a reused socket: its idle timeout, 5 s in Node's own servers) was never
+ * read, and goes once more on a fresh socket, as Node's documentation advises
+ * (https://nodejs.org/docs/latest-v20.x/api/http.html#requestreusedsocket).
+ */
+function sendWithNode(req: HttpRequest, headers: Record<string, string>, signal: AbortSignal, agent: http.Agent, retried = false): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const url = new URL(req.url);
     const mod = url.protocol === 'http:' ? http : https;
@@ -100,7 +106,10 @@ function sendWithNode(req: HttpRequest, headers: Record<string, string>, signal:
         resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks).toString('utf8') });
       });
     });
-    request.on('error', reject);
+    request.on('error', (e: NodeJS.ErrnoException) => {
+      if (!retried && request.reusedSocket && e.code === 'ECONNRESET' && !signal.aborted) resolve(sendWithNode(req, headers, signal, agent, true));
+      else reject(e);
+    });
     request.end(req.body);
   });
 }
