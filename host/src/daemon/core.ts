@@ -16,6 +16,7 @@ import type { Clock, Http, Log } from '../deps';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
 import { ConsentSessions } from './consent-sessions';
+import { removeCorruptCopies } from './corrupt-copies';
 import { toErrorInfo } from './refresh-outcome';
 import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
 
@@ -223,6 +224,7 @@ export class DaemonCore {
       this.inboxErrors.delete(a.id);
       this.deps.log.info('signed out', { account: a.username });
     }
+    await removeCorruptCopies(this.deps.paths.cacheFile, targets, this.accounts.size === 0, this.deps.log);
     this.queueStatus();
     return { removed: targets.map((a) => a.username) };
   }
