@@ -1,6 +1,10 @@
 // A JSON-RPC client on the daemon's socket, for the CLI and scripts: numbered calls, a per-call
 // timeout, notifications to listeners, and every pending call rejected (never left hanging) when
-// the socket closes. Types come from shared/protocol by `import type` only, so zod is not loaded.
+// the socket closes. A client made by connect() rides a daemon restart: an idempotent call
+// (IDEMPOTENT) whose connection ends before its answer reconnects, starting the daemon again
+// unless noStart, and is asked once more; any other call fails with daemon_unreachable, since
+// it may have taken effect. Types come from shared/protocol by `import type` only, so zod is
+// not loaded.
 import type { Duplex } from 'node:stream';
 import { AppError, fromRpcError, type RpcError } from '../../../shared/errors';
 import { encodeFrame, FrameDecoder } from '../../../shared/framing';
@@ -21,6 +25,12 @@ export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 type NotificationListener = (method: string, params: unknown) => void;
 
+/** Calls that change nothing (or only renew a token): asking twice does no harm. */
+const IDEMPOTENT: ReadonlySet<string> = new Set<MethodName>(['status', 'inbox.count', 'tokens.view', 'token.get']);
+
+/** The errors that mean "the connection ended before the answer", as opposed to a daemon's error or a timeout. */
+const connectionLost = new WeakSet<AppError>();
+
 interface Pending {
   method: string;
   resolve(value: unknown): void;
@@ -32,24 +42,61 @@ export class RpcClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<NotificationListener>();
-  private readonly decoder = new FrameDecoder();
+  private decoder = new FrameDecoder();
   private closedError: AppError | null = null;
+  private socket!: Duplex;
+  /** How to connect again after the daemon went away; null: never (a socket handed in). */
+  private reconnect: (() => Promise<Duplex>) | null = null;
+  private reopening: Promise<void> | null = null;
+  private closedByUs = false;
 
   /** Connects (starting the daemon unless noStart) and returns a client on that socket. */
   static async connect(opts: RpcClientOptions): Promise<RpcClient> {
-    return new RpcClient(await connectOrStart(opts), opts.callTimeoutMs);
+    const client = new RpcClient(await connectOrStart(opts), opts.callTimeoutMs);
+    client.reconnect = () => connectOrStart(opts);
+    return client;
   }
 
   constructor(
-    private readonly socket: Duplex,
+    socket: Duplex,
     private readonly callTimeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
   ) {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => undefined); // 'close' follows and rejects what is pending
-    socket.on('close', () => this.failAll(closed('the daemon closed the connection')));
+    this.attach(socket);
   }
 
-  call<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
+  private attach(socket: Duplex): void {
+    this.socket = socket;
+    this.decoder = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => this.socket === socket && this.onData(chunk));
+    socket.on('error', () => undefined); // 'close' follows and rejects what is pending
+    socket.on('close', () => this.socket === socket && this.failAll(closed('the daemon closed the connection')));
+  }
+
+  /** One call; an idempotent one is asked once more on a new connection if the daemon went away mid-call. */
+  async call<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
+    try {
+      return await this.callOnce(method, params, opts);
+    } catch (e) {
+      if (!(e instanceof AppError) || !connectionLost.has(e) || !IDEMPOTENT.has(method) || !this.reconnect || this.closedByUs) throw e;
+      await this.reopen();
+      return this.callOnce(method, params, opts);
+    }
+  }
+
+  /** A new connection (the daemon started again if need be), shared by the calls that lost the old one. */
+  private reopen(): Promise<void> {
+    this.reopening ??= this.reconnect!().then((socket) => {
+      this.reopening = null;
+      this.closedError = null;
+      this.attach(socket);
+    }, (e: unknown) => {
+      this.reopening = null;
+      throw e;
+    });
+    return this.reopening;
+  }
+
+  private callOnce<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
@@ -70,6 +117,7 @@ export class RpcClient {
   }
 
   close(): void {
+    this.closedByUs = true;
     this.failAll(closed('the client closed the connection'));
     this.socket.end();
     this.socket.destroy();
@@ -117,10 +165,12 @@ export class RpcClient {
 }
 
 function closed(why: string): AppError {
-  return new AppError('daemon_unreachable', `The daemon connection ended: ${why}.`, {
+  const e = new AppError('daemon_unreachable', `The daemon connection ended: ${why}.`, {
     advice: 'Run the command again; if the daemon stopped, its log (see `ews-daemon doctor`) says why.',
     retryable: true,
   });
+  connectionLost.add(e);
+  return e;
 }
 
 /** The AppError the daemon threw; an error without our `data` becomes 'internal'. */

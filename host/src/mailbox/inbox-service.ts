@@ -1,7 +1,8 @@
 // The Inbox count for an account, with the policies around the backends: concurrent callers
 // share one request, a count younger than the caller's maxAgeMs comes from memory, a 401 gets
-// one forced token refresh and one retry, a server's back-off is honoured without asking again,
-// and in auto mode an EWS that Exchange turned off hands over to Graph, remembered across
+// one forced token refresh and one retry, a server's back-off is honoured without asking again
+// (a count older than the caller's maxAgeMs served meanwhile says so: `stale`, or the
+// `throttled` error for a caller that passed allowStale: false), and in auto mode an EWS that Exchange turned off hands over to Graph, remembered across
 // restarts and re-checked daily.
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../../../shared/errors';
@@ -55,16 +56,23 @@ export class InboxService {
     return this.latest.get(accountId) ?? this.deps.records.get(accountId).inbox;
   }
 
-  count(account: MailboxAccount, maxAgeMs = DEFAULT_MAX_AGE_MS): Promise<InboxCount> {
+  /**
+   * The newest count if younger than maxAgeMs, else a fetch (shared with concurrent callers).
+   * During a server's back-off no fetch is made: the newest count comes back marked `stale`
+   * (it is older than this caller asked for), or, with allowStale false, the `throttled` error.
+   */
+  async count(account: MailboxAccount, maxAgeMs = DEFAULT_MAX_AGE_MS, opts: { allowStale?: boolean } = {}): Promise<InboxCount> {
     const cached = this.last(account.id);
     // Strictly younger: maxAgeMs 0 always fetches, even within the millisecond of the last fetch.
-    if (cached && this.deps.clock.now() - cached.fetchedAt < maxAgeMs) return Promise.resolve(cached);
+    if (cached && this.deps.clock.now() - cached.fetchedAt < maxAgeMs) return cached;
     let pending = this.inflight.get(account.id);
     if (!pending) {
       pending = this.fetch(account).finally(() => this.inflight.delete(account.id));
       this.inflight.set(account.id, pending);
     }
-    return pending;
+    const count = await pending;
+    if (count.stale && opts.allowStale === false) throw throttledError(count.stale.retryAt - this.deps.clock.now());
+    return count;
   }
 
   /** Drops what is held for an account that signed out. */
@@ -91,7 +99,7 @@ export class InboxService {
   private async fetch(account: MailboxAccount): Promise<InboxCount> {
     const now = this.deps.clock.now();
     const busy = this.busyUntil.get(account.id) ?? 0;
-    if (busy > now) return this.whileBusy(account.id, busy - now);
+    if (busy > now) return this.whileBusy(account.id, busy);
     let backend = this.choose(account.id);
     let counts: Counts;
     try {
@@ -163,15 +171,14 @@ export class InboxService {
     return e;
   }
 
-  /** During a back-off: the last count if there is one (its fetchedAt shows its age), else the wait. */
-  private whileBusy(accountId: string, waitMs: number): InboxCount {
+  /**
+   * During a back-off (until `retryAt`): the last count if there is one, marked stale since the
+   * caller wanted a newer one (else it would not be fetching), or the wait.
+   */
+  private whileBusy(accountId: string, retryAt: number): InboxCount {
     const cached = this.last(accountId);
-    if (cached) return cached;
-    throw new AppError('throttled', `The mailbox server asked to wait ${Math.ceil(waitMs / 1000)} s before the next request.`, {
-      advice: 'The count will be fetched when the server’s back-off ends; nothing to do.',
-      retryable: true,
-      retryAfterMs: waitMs,
-    });
+    if (cached) return { ...cached, stale: { reason: 'throttled', retryAt } };
+    throw throttledError(retryAt - this.deps.clock.now());
   }
 
   private markEwsDisabled(accountId: string): void {
@@ -186,6 +193,14 @@ export class InboxService {
     this.deps.records.update(accountId, { ewsDisabledAt: null, ewsRecheckAt: null });
     this.deps.onBackendChange(accountId, 'ews');
   }
+}
+
+function throttledError(waitMs: number): AppError {
+  return new AppError('throttled', `The mailbox server asked to wait ${Math.ceil(waitMs / 1000)} s before the next request.`, {
+    advice: 'The count will be fetched when the server’s back-off ends; nothing to do.',
+    retryable: true,
+    retryAfterMs: Math.max(0, waitMs),
+  });
 }
 
 export function backendReason(configured: Config['backend'], active: Backend, ewsDisabledAt: number | null, ewsRecheckAt: number | null): string {
