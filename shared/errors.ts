@@ -43,6 +43,11 @@ export const ERROR_CODES = [
   'mailbox_error', // an EWS/Graph error response other than the above
   'malformed_response', // a reply that could not be parsed
   'scope_missing', // the grant lacks a scope a backend needs (e.g. Graph Mail.ReadBasic)
+  // the token cache at rest
+  'keyring_locked', // the OS keyring holds the cache key (or client secret) but is locked
+  'cache_key_missing', // the cache is encrypted and its key is nowhere to be found
+  'cache_key_wrong', // the cache is encrypted under another key than the one found
+  'keyring_unavailable', // no OS keyring answered (e.g. no D-Bus session) where one was asked for
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

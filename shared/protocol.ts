@@ -80,6 +80,19 @@ export const AccountStatus = z.object({
 });
 export type AccountStatus = z.infer<typeof AccountStatus>;
 
+/**
+ * Where the token cache's key is: the OS keyring, a key file (`where` is its path), a systemd
+ * credential, or none (the cache is plain; `advice` says how to encrypt it). `error` when the key
+ * could not be had (keyring locked, key missing or wrong): the cache is then kept as it is.
+ */
+export const CacheKeyInfo = z.object({
+  kind: z.enum(['keyring', 'file', 'systemd', 'none']),
+  where: z.string().optional(),
+  advice: z.string().optional(),
+  error: ErrorInfo.optional(),
+});
+export type CacheKeyInfo = z.infer<typeof CacheKeyInfo>;
+
 export const StatusResult = z.object({
   daemon: z.object({
     version: z.string(),
@@ -91,6 +104,8 @@ export const StatusResult = z.object({
   }),
   accounts: z.array(AccountStatus),
   pendingConsents: z.number().int(),
+  /** Added in 0.2: older daemons leave it out. */
+  cacheKey: CacheKeyInfo.optional(),
 });
 export type StatusResult = z.infer<typeof StatusResult>;
 
@@ -155,7 +170,7 @@ export const TokenEntry = z.object({
   note: z.string().optional(),
 });
 export type TokenEntry = z.infer<typeof TokenEntry>;
-export const TokensViewResult = z.object({ cachePath: z.string(), entries: z.array(TokenEntry) });
+export const TokensViewResult = z.object({ cachePath: z.string(), entries: z.array(TokenEntry), cacheKey: CacheKeyInfo.optional() });
 export type TokensViewResult = z.infer<typeof TokensViewResult>;
 
 export const AccountRemoveResult = z.object({ removed: z.array(z.string()) });

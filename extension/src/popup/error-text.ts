@@ -38,4 +38,8 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string }> = {
   mailbox_error: { title: 'The mailbox answered with an error' },
   malformed_response: { title: 'The server’s answer could not be read' },
   scope_missing: { title: 'The sign-in lacks a needed permission' },
+  keyring_locked: { title: 'Your keyring is locked: unlock it' },
+  cache_key_missing: { title: 'The key of the saved sign-in is missing' },
+  cache_key_wrong: { title: 'The saved sign-in is locked with another key' },
+  keyring_unavailable: { title: 'No keyring answered' },
 };

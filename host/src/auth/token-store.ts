@@ -2,6 +2,10 @@
 // lock: the file is read and parsed again only when its signature (inode, size, mtime, ctime)
 // moved since this process last read or wrote it. A change is written whole (temp file, fsync,
 // rename) under the cross-process lock `<file>.lock`. A corrupt file is moved aside, not lost.
+// With a key (cache-protector.ts) the file is sealed with AES-256-GCM; a plain file found at
+// open is sealed in place under the lock (no new sign-in), and a file sealed under a key this
+// process lacks is neither loaded as empty, nor moved aside, nor written over: every access then
+// fails with the key's error (keyring_locked, cache_key_missing, cache_key_wrong) and its fix.
 //
 // Policy when another process wrote the file between our read and our write: last writer wins
 // for the whole cache. One daemon per user owns the cache (the daemon lock), so another writer
@@ -12,9 +16,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ICachePlugin, ISerializableTokenCache, TokenCacheContext } from '@azure/msal-node';
 import type { Clock, Log } from '../deps';
-import { ensurePrivateDir, errCode, readIfExists, removeStaleTempFiles, writeFileAtomic } from '../io/atomic-file';
+import type { AppError } from '../../../shared/errors';
+import type { CacheKeyInfo } from '../../../shared/protocol';
+import { ensurePrivateDir, errCode, removeStaleTempFiles, writeFileAtomic } from '../io/atomic-file';
 import { systemClock } from '../io/clock';
 import { removeOrphanBreakMarkers, withLock } from '../io/file-lock';
+import { isSealed } from './cache-crypto';
+import { CacheProtector, type ResolveKey } from './cache-protector';
 
 export interface TokenStoreDeps {
   /** The cache file (Paths.cacheFile); its folder is created 0700. */
@@ -24,6 +32,8 @@ export interface TokenStoreDeps {
   lockTimeoutMs?: number;
   /** Names the moved-aside corrupt file and spaces write retries (default: the system clock). */
   clock?: Clock;
+  /** Finds the key that seals the file (cache-key.ts); without it the file stays plain JSON. */
+  resolveKey?: ResolveKey;
 }
 
 /** Counters for tests and benchmarks: file reads, MSAL deserializations, file writes. */
@@ -40,6 +50,8 @@ const RETRY_WRITE_AFTER_MS = 5_000;
 /** Re-reads tried when a file judged corrupt was replaced while we waited for the lock. */
 const MAX_LOAD_ATTEMPTS = 3;
 const IS_WINDOWS = process.platform === 'win32';
+/** Enough of a file to read a sealed header (cache-crypto.ts: 30 bytes). */
+const HEAD_BYTES = 64;
 
 export class TokenStore implements ICachePlugin {
   readonly stats: TokenStoreStats = { reads: 0, parses: 0, writes: 0 };
@@ -54,13 +66,29 @@ export class TokenStore implements ICachePlugin {
   private pendingWrites = 0;
   /** When an access may next retry a failed write (flush always does). */
   private retryWriteAt = 0;
+  /** The pending background retry of failed writes (scheduleRetry). */
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private opening: Promise<void> | undefined;
+  /** True once open() succeeded: before that nothing is written (the key may be unknown). */
+  private opened = false;
   private readonly lockFile: string;
   private readonly clock: Clock;
+  private readonly protector: CacheProtector;
 
   constructor(private readonly deps: TokenStoreDeps) {
     this.lockFile = `${deps.file}.lock`;
     this.clock = deps.clock ?? systemClock;
+    this.protector = new CacheProtector(deps.resolveKey);
+  }
+
+  /** Where the key is (or why there is none, or why it could not be had). */
+  keyInfo(): CacheKeyInfo {
+    return this.protector.describe();
+  }
+
+  /** The error that keeps the cache unread (its key locked, missing or wrong), or null. */
+  keyError(): AppError | null {
+    return this.protector.error();
   }
 
   async beforeCacheAccess(ctx: TokenCacheContext): Promise<void> {
@@ -68,16 +96,16 @@ export class TokenStore implements ICachePlugin {
     // Our in-memory view is newer than the file while a write of it is queued or failed:
     // reloading now would drop tokens MSAL just stored.
     if (this.pendingWrites > 0 || this.unsaved.has(cache)) return;
-    await (this.opening ??= this.open().catch((err: unknown) => {
-      this.opening = undefined;
-      throw err;
-    }));
+    await this.ensureOpen();
     if (this.loaded.get(cache) === this.signature()) return;
     await this.load(cache);
   }
 
   async afterCacheAccess(ctx: TokenCacheContext): Promise<void> {
     const cache = ctx.tokenCache;
+    // msal-node calls this from a `finally` even when beforeCacheAccess threw (a locked keyring):
+    // then what it holds must not reach the file, which may be sealed under a key we lack.
+    if (!this.opened) return;
     const retry = this.unsaved.has(cache) && this.clock.now() >= this.retryWriteAt;
     if (!ctx.cacheHasChanged && !retry) return;
     // msal-node's acquireTokenSilent rebuilds its memory from the text last passed to
@@ -100,8 +128,19 @@ export class TokenStore implements ICachePlugin {
 
   /** The cache JSON on disk, for the token viewer; null when absent, empty or corrupt. Never log it. */
   async readRaw(): Promise<string | null> {
-    const text = await readIfExists(this.deps.file);
-    return text !== null && isJsonObject(text) ? text : null;
+    await this.ensureOpen();
+    const snap = await this.readSnapshot();
+    if (!snap) return null;
+    const decoded = this.protector.decode(snap.bytes);
+    return decoded.kind === 'text' && isJsonObject(decoded.text) ? decoded.text : null;
+  }
+
+  /** Opens once; a failed open (a locked keyring, say) is tried again on the next access. */
+  private ensureOpen(): Promise<void> {
+    return (this.opening ??= this.open().catch((err: unknown) => {
+      this.opening = undefined;
+      throw err;
+    }));
   }
 
   private async open(): Promise<void> {
@@ -109,6 +148,34 @@ export class TokenStore implements ICachePlugin {
     await ensurePrivateDir(dir);
     const removed = [...(await removeStaleTempFiles(dir)), ...(await removeOrphanBreakMarkers(this.lockFile))];
     if (removed.length > 0) this.deps.log.info('removed temp files left by a crashed writer', { dir, count: removed.length });
+    await this.tightenMode();
+    const current = await readHead(this.deps.file);
+    await this.protector.prepare(current);
+    if (current !== null && this.protector.sealing && !isSealed(current)) await this.sealPlainFile();
+    this.opened = true;
+  }
+
+  /**
+   * Seals a plain cache left by an older version, under the lock, in one atomic replace: a kill
+   * at any moment leaves the plain file or the sealed one, both readable with this key.
+   */
+  private async sealPlainFile(): Promise<void> {
+    await withLock(
+      this.lockFile,
+      async () => {
+        const snap = await this.readSnapshot();
+        if (!snap || isSealed(snap.bytes)) return;
+        const text = snap.bytes.toString('utf8');
+        if (!isJsonObject(text)) return; // corrupt: load() moves it aside as before
+        await writeFileAtomic(this.deps.file, this.protector.encode(text), { mode: 0o600 });
+        this.stats.writes++;
+        this.deps.log.info('encrypted the plain token cache', { file: this.deps.file, key: this.protector.describe().kind });
+      },
+      { timeoutMs: this.deps.lockTimeoutMs },
+    );
+  }
+
+  private async tightenMode(): Promise<void> {
     if (IS_WINDOWS) return;
     const st = await fs.stat(this.deps.file).catch(() => null);
     if (!st || (st.mode & 0o077) === 0) return;
@@ -121,11 +188,14 @@ export class TokenStore implements ICachePlugin {
 
   private async load(cache: ISerializableTokenCache, attempt = 1): Promise<void> {
     const snap = await this.readSnapshot();
-    if (!snap || snap.text.trim() === '') {
+    // Sealed under a key we lack: throws, and the file stays as it is.
+    const decoded = snap ? this.protector.decode(snap.bytes) : null;
+    const text = decoded?.kind === 'text' ? decoded.text : null;
+    if (!snap || text?.trim() === '') {
       this.replace(cache, '{}', snap?.sig ?? ABSENT); // no file, or an empty one: an empty cache
       return;
     }
-    if (isJsonObject(snap.text) && this.tryReplace(cache, snap.text, snap.sig)) return;
+    if (text !== null && isJsonObject(text) && this.tryReplace(cache, text, snap.sig)) return;
     const held = this.keys.get(cache)?.size ?? 0;
     const movedAside = await this.quarantine(snap.sig, held);
     if (!movedAside && attempt < MAX_LOAD_ATTEMPTS) return this.load(cache, attempt + 1);
@@ -196,6 +266,7 @@ export class TokenStore implements ICachePlugin {
     } catch (err) {
       this.unsaved.add(cache);
       this.retryWriteAt = this.clock.now() + RETRY_WRITE_AFTER_MS;
+      this.scheduleRetry();
       this.deps.log.error('could not write the token cache; the tokens stay in memory and the write is retried', {
         file: this.deps.file,
         errorCode: errCode(err) || undefined,
@@ -204,13 +275,27 @@ export class TokenStore implements ICachePlugin {
     }
   }
 
+  /**
+   * A failed write (a full disk) is also retried on its own, every RETRY_WRITE_AFTER_MS until it
+   * succeeds: the cache reaches the disk once space returns even if nothing asks for a token.
+   */
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      for (const cache of this.unsaved) void this.enqueueWrite(cache);
+    }, RETRY_WRITE_AFTER_MS);
+    this.retryTimer.unref?.();
+  }
+
   private async writeLocked(cache: ISerializableTokenCache): Promise<void> {
     const known = this.loaded.get(cache);
     if (known !== undefined && known !== this.signature()) {
       this.deps.log.info('another process changed the token cache since we read it; our copy replaces it (last writer wins)', { file: this.deps.file });
     }
     const text = cache.serialize();
-    await writeFileAtomic(this.deps.file, text, { mode: 0o600 });
+    this.protector.assertWritable(await readHead(this.deps.file));
+    await writeFileAtomic(this.deps.file, this.protector.encode(text), { mode: 0o600 });
     this.stats.writes++;
     this.loaded.set(cache, this.signature());
     this.keys.set(cache, entryKeys(text));
@@ -231,7 +316,7 @@ export class TokenStore implements ICachePlugin {
   }
 
   /** Text and signature of the same file version (fstat on the descriptor we read). */
-  private async readSnapshot(): Promise<{ text: string; sig: string } | null> {
+  private async readSnapshot(): Promise<{ bytes: Buffer; sig: string } | null> {
     let fh: fs.FileHandle;
     try {
       fh = await fs.open(this.deps.file, 'r');
@@ -241,12 +326,30 @@ export class TokenStore implements ICachePlugin {
     }
     try {
       const st = await fh.stat();
-      const text = await fh.readFile('utf8');
+      const bytes = await fh.readFile();
       this.stats.reads++;
-      return { text, sig: signatureOf(st) };
+      return { bytes, sig: signatureOf(st) };
     } finally {
       await fh.close();
     }
+  }
+}
+
+/** The first bytes of the file (enough for a sealed header), or null when it does not exist. */
+async function readHead(file: string): Promise<Buffer | null> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
   }
 }
 

@@ -1,5 +1,6 @@
 // Human output of the CLI: what a person reads at a glance. Pure: results and `now` in, lines out.
 import type { AccountStatus, ErrorInfo, GrantState, InboxCount, StatusResult, TokenEntry, TokensViewResult } from '../../../shared/protocol';
+import { formatCacheKey } from './format-cache-key';
 
 const BACKEND_NAME = { ews: 'EWS', graph: 'Microsoft Graph' } as const;
 
@@ -71,6 +72,7 @@ export function formatStatus(s: StatusResult, now: number): string[] {
   if (s.accounts.length === 0) lines.push('Nobody is signed in: run `ews-daemon consent`, or click Sign in in the extension popup.');
   for (const a of s.accounts) lines.push(...formatAccount(a, now));
   if (s.pendingConsents > 0) lines.push(`${s.pendingConsents} sign-in(s) waiting for the browser.`);
+  lines.push(...formatCacheKey(s.cacheKey));
   return lines;
 }
 
@@ -81,7 +83,7 @@ function entryTitle(e: TokenEntry): string {
 }
 
 export function formatTokens(v: TokensViewResult, now: number): string[] {
-  const lines = [`Token cache ${v.cachePath}: ${v.entries.length} entries (token strings are never shown)`];
+  const lines = [`Token cache ${v.cachePath}: ${v.entries.length} entries (token strings are never shown)`, ...formatCacheKey(v.cacheKey)];
   for (const e of v.entries) {
     lines.push('', entryTitle(e));
     const times: [string, number | undefined][] = [['cached', e.cachedAt], ['expires', e.expiresOn], ['refresh on', e.refreshOn], ['lapses if unused', e.lapsesAt]];

@@ -8,6 +8,8 @@ import { DEFAULTS, type Config } from './config';
 export type CredentialSpec =
   | { kind: 'secret'; secret: string }
   | { kind: 'secretFile'; path: string }
+  /** "clientSecretFrom": "keyring": the secret `ews-daemon secret set` stored in the OS keyring. */
+  | { kind: 'keyring' }
   | { kind: 'certificate'; privateKeyPath: string; certificatePath: string };
 
 export type ConfigDraft = Omit<Config, 'file' | 'credential'> & { credential: CredentialSpec | null };
@@ -15,6 +17,7 @@ export type ConfigDraft = Omit<Config, 'file' | 'credential'> & { credential: Cr
 export const KNOWN_KEYS = [
   'clientId', 'tenant', 'authority', 'clientSecret', 'clientSecretFile', 'certificate', 'redirectUri',
   'ewsUrl', 'ewsScope', 'graphUrl', 'graphScope', 'backend', 'extensionIds', 'pollIntervalSeconds',
+  'clientSecretFrom', 'cacheKeyFile',
 ] as const;
 
 /** Entra ID's sign-in hosts in every national cloud: MSAL knows these without being told. */
@@ -53,6 +56,7 @@ export function checkConfig(json: unknown, configDir: string): { draft: ConfigDr
     backend: optional(o.backend, DEFAULTS.backend, (v) => checkBackend(v, problems)),
     extensionIds: optional(o.extensionIds, [], (v) => checkExtensionIds(v, problems)),
     pollIntervalSeconds: optional(o.pollIntervalSeconds, DEFAULTS.pollIntervalSeconds, (v) => checkPoll(v, problems)),
+    cacheKeyFile: o.cacheKeyFile === undefined ? null : filePath('cacheKeyFile', o.cacheKeyFile, configDir, problems),
   };
   return { draft, problems };
 }
@@ -109,9 +113,9 @@ function checkClientId(value: unknown, mustBeGuid: boolean, problems: string[]):
 }
 
 function checkCredential(o: Obj, configDir: string, problems: string[]): CredentialSpec | null {
-  const given = (['clientSecret', 'clientSecretFile', 'certificate'] as const).filter((k) => o[k] !== undefined);
+  const given = (['clientSecret', 'clientSecretFile', 'clientSecretFrom', 'certificate'] as const).filter((k) => o[k] !== undefined);
   if (given.length === 0) {
-    problems.push('one credential is required: "clientSecret", "clientSecretFile" or "certificate"');
+    problems.push('one credential is required: "clientSecret", "clientSecretFile", "clientSecretFrom": "keyring" or "certificate"');
     return null;
   }
   if (given.length > 1) {
@@ -126,6 +130,11 @@ function checkCredential(o: Obj, configDir: string, problems: string[]): Credent
   if (o.clientSecretFile !== undefined) {
     const file = filePath('clientSecretFile', o.clientSecretFile, configDir, problems);
     return file ? { kind: 'secretFile', path: file } : null;
+  }
+  if (o.clientSecretFrom !== undefined) {
+    if (o.clientSecretFrom === 'keyring') return { kind: 'keyring' };
+    problems.push(`"clientSecretFrom" must be "keyring" (the secret \`ews-daemon secret set\` stored; got ${describe(o.clientSecretFrom)})`);
+    return null;
   }
   return checkCertificate(o.certificate, configDir, problems);
 }

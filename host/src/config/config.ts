@@ -3,7 +3,7 @@
 import type { BackendSetting } from '../../../shared/protocol';
 
 export type Credential =
-  | { kind: 'secret'; secret: string; /** where it came from: 'config' or the secret file's path */ source: string }
+  | { kind: 'secret'; secret: string; /** where it came from: 'config', 'keyring' or the secret file's path */ source: string }
   | {
       kind: 'certificate';
       privateKeyPem: string;
@@ -38,6 +38,8 @@ export interface Config {
   extensionIds: string[];
   /** While the extension listens, how often the daemon re-counts each inbox (seconds). */
   pollIntervalSeconds: number;
+  /** Absolute path of the token cache's key file (32 bytes, 0600), or null: keyring, systemd, plain (auth/cache-key.ts). */
+  cacheKeyFile: string | null;
 }
 
 export const DEFAULTS = {

@@ -63,6 +63,7 @@ describe('loadConfig: values and defaults', () => {
       backend: 'auto',
       extensionIds: [],
       pollIntervalSeconds: 60,
+      cacheKeyFile: null,
     });
   });
 

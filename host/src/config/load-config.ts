@@ -25,6 +25,8 @@ export interface LoadConfigOptions {
   platform?: NodeJS.Platform;
   /** Ms since the epoch, for the certificate's validity. */
   now?: number;
+  /** Reads the client secret `ews-daemon secret set` stored (default: the OS keyring, loaded only then). */
+  keyringSecret?: (clientId: string) => Promise<{ secret: string | null } | { problem: string }>;
 }
 
 interface Ctx {
@@ -49,7 +51,12 @@ export async function loadConfig(file: string, fs: ConfigFs = nodeConfigFs, opts
   const json = parseJson(abs, await readConfigText(abs, fs));
   const { draft, problems } = checkConfig(json, path.dirname(abs));
   const ctx: Ctx = { fs, posix: (opts.platform ?? process.platform) !== 'win32', problems, fixes: [] };
-  const credential = draft.credential ? await loadCredential(draft.credential, abs, ctx, opts.now ?? Date.now()) : null;
+  const credential =
+    draft.credential?.kind === 'keyring'
+      ? await keyringCredential(draft.clientId, problems, opts.keyringSecret)
+      : draft.credential
+        ? await loadCredential(draft.credential, abs, ctx, opts.now ?? Date.now())
+        : null;
   if (problems.length > 0 || !credential) throw invalidConfig(abs, problems, ctx.fixes);
   return { ...draft, file: abs, credential };
 }
@@ -80,7 +87,16 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
-async function loadCredential(spec: CredentialSpec, configFile: string, ctx: Ctx, now: number): Promise<Credential | null> {
+/** "clientSecretFrom": "keyring": the keyring must answer and hold a secret for this client id. */
+async function keyringCredential(clientId: string, problems: string[], read: LoadConfigOptions['keyringSecret']): Promise<Credential | null> {
+  const found = await (read ?? (async (id: string) => (await import('../auth/client-secret')).readKeyringSecret(id)))(clientId);
+  if ('problem' in found) problems.push(`"clientSecretFrom": "keyring": ${found.problem}`);
+  else if (found.secret === null) problems.push(`"clientSecretFrom": "keyring": the OS keyring holds no client secret for ${clientId}; store it with \`ews-daemon secret set\``);
+  else return { kind: 'secret', secret: found.secret, source: 'keyring' };
+  return null;
+}
+
+async function loadCredential(spec: Exclude<CredentialSpec, { kind: 'keyring' }>, configFile: string, ctx: Ctx, now: number): Promise<Credential | null> {
   if (spec.kind === 'secret') {
     await checkPrivate(configFile, 'the config file holds "clientSecret" but', ctx);
     return { kind: 'secret', secret: spec.secret, source: 'config' };

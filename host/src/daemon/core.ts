@@ -39,6 +39,9 @@ export interface CoreDeps {
   startedAt: number;
 }
 
+/** The token cache could not be opened for want of its key: the daemon serves on, and says so. */
+const CACHE_KEY_ERRORS: ReadonlySet<string> = new Set(['keyring_locked', 'cache_key_missing', 'cache_key_wrong', 'config_invalid']);
+
 export type Emit = (method: 'status.changed' | 'inbox.changed', params: unknown) => void;
 
 export class DaemonCore {
@@ -71,7 +74,12 @@ export class DaemonCore {
 
   async start(): Promise<void> {
     await this.records.load();
-    await this.loadAccounts();
+    // A cache this process cannot decrypt (keyring locked, key missing or wrong) is kept as it
+    // is; status says why, and each call that needs it fails with that error and its fix.
+    await this.loadAccounts().catch((e: unknown) => {
+      if (!isAppError(e) || !CACHE_KEY_ERRORS.has(e.code)) throw e;
+      this.deps.log.error('cannot read the token cache', { errorCode: e.code, error: e.message });
+    });
     this.refresher.start();
     this.polling = this.pollLoop(this.deps.config.pollIntervalSeconds * 1000);
   }
@@ -95,6 +103,7 @@ export class DaemonCore {
       daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath },
       accounts: [...this.accounts.values()].map((a) => this.accountStatus(a)),
       pendingConsents: this.sessions.size,
+      cacheKey: this.deps.store.keyInfo(),
     };
   }
 
@@ -105,6 +114,9 @@ export class DaemonCore {
   /** The account named by username or id; the only one when none is named. */
   resolve(selector: string | undefined): Account {
     const all = [...this.accounts.values()];
+    // Nobody known because the cache could not be read: say why, not "nobody is signed in".
+    const unreadable = all.length === 0 ? this.deps.store.keyError() : null;
+    if (unreadable) throw unreadable;
     if (all.length === 0) throw new AppError('no_account', 'Nobody is signed in.', { advice: 'Sign in from the extension popup or with `ews-daemon consent`.', retryable: false });
     if (selector === undefined) {
       if (all.length === 1) return all[0]!;
@@ -210,7 +222,7 @@ export class DaemonCore {
       refreshTokenLastUsed: (id) => this.records.get(id).lastRefreshAt ?? undefined,
       account: account?.id,
     });
-    return { cachePath: this.deps.paths.cacheFile, entries };
+    return { cachePath: this.deps.paths.cacheFile, entries, cacheKey: this.deps.store.keyInfo() };
   }
 
   async removeAccount(selector: string | undefined): Promise<{ removed: string[] }> {

@@ -66,15 +66,22 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
 
 async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, () => void>, resolveReady: (h: Handlers) => void): Promise<void> {
   // Loaded after the socket listens: MSAL is the slow part of start-up.
-  const [{ DaemonCore }, { makeHandlers }, { MsalClient }, { TokenStore }] = await Promise.all([
+  const [{ DaemonCore }, { makeHandlers }, { MsalClient }, { TokenStore }, { resolveCacheKey }, { osKeyring }] = await Promise.all([
     import('./core'),
     import('./handlers'),
     import('../auth/msal-client'),
     import('../auth/token-store'),
+    import('../auth/cache-key'),
+    import('../auth/keyring'),
   ]);
   const { config, paths, clock, log } = opts;
   const http = createHttp({ userAgent: `ews-daemon/${PRODUCT_VERSION}` });
-  const store = new TokenStore({ file: paths.cacheFile, log: log.child({ component: 'token-store' }) });
+  const keySources = { cacheKeyFile: config.cacheKeyFile, credentialsDirectory: process.env.CREDENTIALS_DIRECTORY, keyring: osKeyring };
+  const store = new TokenStore({
+    file: paths.cacheFile,
+    log: log.child({ component: 'token-store' }),
+    resolveKey: (o) => resolveCacheKey(keySources, o),
+  });
   const msal = new MsalClient({ config, http, log, cachePlugin: store });
   const core = new DaemonCore({ config, paths, clock, http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now() });
   await core.start();

@@ -47,6 +47,7 @@ function config(home: string, over: Partial<Config> = {}): Config {
     backend: 'auto',
     extensionIds: [],
     pollIntervalSeconds: 60,
+    cacheKeyFile: null,
     ...over,
   };
 }

@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import { isAppError } from '../../../shared/errors';
+import type { CacheKeyInfo } from '../../../shared/protocol';
 import type { Config } from '../config/config';
+import { cacheKeyVerdict, probeCacheKey } from './doctor-cache-key';
 import type { Paths } from '../config/paths';
 import { RpcClient } from '../daemon-client/rpc-client';
 import type { Http } from '../deps';
@@ -33,7 +35,9 @@ export interface DoctorDeps {
   http: Http;
   now(): number;
   /** The daemon's `status`, without starting it; rejects with an AppError. */
-  daemonStatus(): Promise<{ daemon: { pid: number; version: string } }>;
+  daemonStatus(): Promise<{ daemon: { pid: number; version: string }; cacheKey?: CacheKeyInfo }>;
+  /** Where the cache key would come from, asked without a daemon (and without making a key). */
+  probeCacheKey?(config: Config): Promise<CacheKeyInfo>;
   fs: DoctorFs;
   exists(p: string): boolean;
   run?: RunCommand;
@@ -56,7 +60,7 @@ export async function runDoctor(d: DoctorDeps): Promise<DoctorReport> {
     (e: unknown) => ({ ok: false as const, e }),
   );
   const jobs: Promise<Check | Check[]>[] = [Promise.resolve(configCheck(d, config))];
-  if (config.ok) jobs.push(credentialCheck(d, config.c), authorityCheck(d, config.c), ...endpointChecks(d, config.c));
+  if (config.ok) jobs.push(credentialCheck(d, config.c), authorityCheck(d, config.c), ...endpointChecks(d, config.c), cacheKeyCheck(d, config.c));
   jobs.push(daemonCheck(d), ...privateFolderChecks(d), cacheCheck(d), checkManifests(manifestDeps(d)));
   const checks = (await Promise.all(jobs.map((j) => j.catch((e: unknown) => crashed(e))))).flat();
   return { checks, ok: checks.every((c) => c.ok) };
@@ -163,6 +167,13 @@ async function cacheCheck(d: DoctorDeps): Promise<Check> {
   if (!s) return { name: 'token cache', ok: true, detail: `${file} does not exist yet (sign in with \`ews-daemon consent\`)` };
   if (isPosix(d) && s.mode !== 0o600) return { name: 'token cache', ok: false, detail: `${file} has mode ${s.mode.toString(8)}, not 600: it holds refresh tokens`, fix: `chmod 600 '${file}'` };
   return { name: 'token cache', ok: true, detail: `${file}${isPosix(d) ? ' (600)' : ''}` };
+}
+
+/** Where the token cache's key is: the running daemon's answer, else a probe of the sources. */
+async function cacheKeyCheck(d: DoctorDeps, c: Config): Promise<Check> {
+  const fromDaemon = await d.daemonStatus().then((s) => s.cacheKey, () => undefined);
+  const info = fromDaemon ?? (await (d.probeCacheKey ?? ((cfg: Config) => probeCacheKey(cfg, d.paths.cacheFile, d.env)))(c));
+  return cacheKeyVerdict(info);
 }
 
 function manifestDeps(d: DoctorDeps): ManifestDeps {

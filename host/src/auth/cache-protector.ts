@@ -1,0 +1,108 @@
+// The token store's encryption seam: which key seals the cache (cache-key.ts), what the file's
+// bytes say (cache-crypto.ts), and what status/tokens report about it. Guarantees: bytes sealed
+// under a key we do not hold are never decoded as empty and never written over (assertWritable),
+// and a key is only made when no sealed file exists.
+import { AppError } from '../../../shared/errors';
+import type { CacheKeyInfo } from '../../../shared/protocol';
+import { isSealed, openCache, sealedKeyHint, seal, keyIdOf, type CacheKey, type KeySourceKind } from './cache-crypto';
+import { missingKey, type KeyResolution } from './cache-key';
+
+export type ResolveKey = (opts: { create: boolean }) => Promise<KeyResolution>;
+
+/** What bytes on disk hold: text to load, or damage to move aside. Throws AppError when locked. */
+export type Decoded = { kind: 'text'; text: string } | { kind: 'damaged'; reason: string };
+
+const SOURCE_NAME: Record<KeySourceKind | 'unknown', string> = {
+  keyring: 'OS keyring',
+  file: '"cacheKeyFile"',
+  systemd: 'systemd credential ews-daemon-cache-key',
+  unknown: 'unknown key store',
+};
+
+export class CacheProtector {
+  private key: CacheKey | null = null;
+  private info: CacheKeyInfo = { kind: 'none', advice: 'The daemon has not opened the token cache yet.' };
+  /** Why the cache could not be read, until it can. */
+  private failure: AppError | null = null;
+
+  /** Without `resolve` the cache is plain (tests, and callers that never want a key). */
+  constructor(private readonly resolve?: ResolveKey) {}
+
+  /** For status and tokens: where the key is, or why there is none. */
+  describe(): CacheKeyInfo {
+    return this.info;
+  }
+
+  /** The key error that keeps the cache unread, or null. */
+  error(): AppError | null {
+    return this.failure;
+  }
+
+  get sealing(): boolean {
+    return this.key !== null;
+  }
+
+  /** Finds the key for the file as it is now (null: no file). Throws AppError when it cannot. */
+  async prepare(current: Uint8Array | null): Promise<void> {
+    if (!this.resolve) {
+      this.info = { kind: 'none', advice: 'This process keeps the token cache plain.' };
+      return;
+    }
+    const sealed = current !== null && isSealed(current);
+    const found = await this.resolve({ create: !sealed });
+    if (found.kind === 'key') {
+      this.key = found.key;
+      this.info = { kind: found.key.source, where: found.key.where };
+      this.failure = null;
+      return;
+    }
+    const error = found.kind === 'error' ? found.error : sealed ? missingKey(SOURCE_NAME[sealedKeyHint(current)?.source ?? 'unknown']) : null;
+    if (!error) {
+      this.info = { kind: 'none', advice: `The token cache is stored unencrypted: ${found.kind === 'none' ? found.why : ''}. ${found.kind === 'none' ? found.advice : ''}` };
+      return;
+    }
+    throw this.fail(error, found.kind === 'error' ? found.source : 'none');
+  }
+
+  decode(bytes: Uint8Array): Decoded {
+    const opened = openCache(bytes, this.key);
+    if (opened.kind === 'plain' || opened.kind === 'sealed') {
+      if (this.failure) this.info = this.key ? { kind: this.key.source, where: this.key.where } : this.info;
+      this.failure = null;
+      return { kind: 'text', text: opened.text };
+    }
+    if (opened.kind === 'damaged') {
+      if (opened.reason.startsWith('unknown format version')) throw new AppError('cache_key_wrong', `The token cache has ${opened.reason}.`, { advice: 'Update ews-daemon to the version that wrote it. The cache is kept as it is.', retryable: false });
+      return opened;
+    }
+    throw this.fail(this.lockedError(opened.source), this.key?.source ?? 'none');
+  }
+
+  private fail(error: AppError, kind: CacheKeyInfo['kind']): AppError {
+    this.failure = error;
+    this.info = { kind, ...(this.key ? { where: this.key.where } : {}), error: { code: error.code, message: error.message, advice: error.data.advice, retryable: error.data.retryable, at: Date.now() } };
+    return error;
+  }
+
+  encode(text: string): string | Buffer {
+    return this.key ? seal(text, this.key) : text;
+  }
+
+  /** Throws when the file on disk is sealed under a key we do not hold: it must not be replaced. */
+  assertWritable(head: Uint8Array | null): void {
+    if (head === null || !isSealed(head)) return;
+    const hint = sealedKeyHint(head);
+    if (hint && this.key && hint.keyId === keyIdOf(this.key.key).toString('hex')) return;
+    throw this.lockedError(hint?.source ?? 'unknown');
+  }
+
+  private lockedError(source: KeySourceKind | 'unknown'): AppError {
+    if (!this.key) return missingKey(SOURCE_NAME[source]);
+    const was = SOURCE_NAME[source];
+    const now = this.key.source === 'keyring' ? 'the OS keyring' : this.key.where;
+    return new AppError('cache_key_wrong', `The token cache is encrypted under another key than the one in ${now} (it was sealed with the key in the ${was}).`, {
+      advice: 'Put the right key back (or remove "cacheKeyFile" if the cache was sealed in the keyring). The cache is kept as it is; to start over instead, move it away and sign in again.',
+      retryable: false,
+    });
+  }
+}
