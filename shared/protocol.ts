@@ -40,6 +40,11 @@ export const InboxCount = z.object({
   unread: z.number().int().nonnegative(),
   fetchedAt: z.number(),
   backend: Backend,
+  /**
+   * Present when this count is older than the caller's maxAgeMs because the mailbox server asked
+   * to wait (a back-off): no newer count can be had before `retryAt`. Added in 0.2.
+   */
+  stale: z.object({ reason: z.literal('throttled'), retryAt: z.number() }).optional(),
 });
 export type InboxCount = z.infer<typeof InboxCount>;
 
@@ -101,6 +106,11 @@ export const StatusResult = z.object({
     configPath: z.string(),
     stateDir: z.string(),
     socketPath: z.string(),
+    /**
+     * Present while the daemon's log cannot be written (e.g. ENOSPC: the disk is full): lines are
+     * dropped and counted meanwhile, and logging resumes by itself once a write succeeds. Added in 0.2.
+     */
+    logPaused: z.object({ since: z.number(), reason: z.string(), dropped: z.number().int() }).optional(),
   }),
   accounts: z.array(AccountStatus),
   pendingConsents: z.number().int(),
@@ -143,6 +153,11 @@ export const ConsentCancelResult = z.object({ cancelled: z.boolean() });
 export const InboxCountParams = AccountSelector.extend({
   /** A count younger than this is served from memory; 0 forces a fetch. Default 30 s. */
   maxAgeMs: z.number().int().nonnegative().optional(),
+  /**
+   * During a server's back-off: true (the default) answers the older count marked `stale`;
+   * false answers the `throttled` error with retryAfterMs instead. Added in 0.2.
+   */
+  allowStale: z.boolean().optional(),
 });
 
 /** A JWT decoded for the viewer: header and claims only, never the signature or the raw string. */

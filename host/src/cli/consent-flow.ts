@@ -58,6 +58,8 @@ function escapeHtml(s: string): string {
  * become U+FFFD; a line break becomes a space.
  */
 export function terminalSafe(s: string): string {
+  // Matching control characters is the point here.
+  // eslint-disable-next-line no-control-regex
   return s.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
 }
 

@@ -1,5 +1,6 @@
 // Loads config.json: reads it, checks every key (check-config.ts), reads the credential files
-// it names, and refuses secrets that other users can read. Guarantees: every problem is
+// it names, and refuses secrets that other users can read, and a config, credential file or
+// folder above them that other users can change (trust.ts). Guarantees: every problem is
 // reported at once, one per line, naming the file, the key, what was found and what is
 // expected; no secret value (client secret, private key) ever appears in an error.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
@@ -8,16 +9,20 @@ import path from 'node:path';
 import { AppError } from '../../../shared/errors';
 import { checkConfig, type CredentialSpec } from './check-config';
 import type { Config, Credential } from './config';
+import { othersCanChange, shellQuote } from './trust';
 
 /** The file system as the loader needs it; tests pass their own. */
 export interface ConfigFs {
   readFile(file: string): Promise<string>;
-  stat(file: string): Promise<{ mode: number }>;
+  /** `uid` may be left out by a test's file system: ownership is then not checked. */
+  stat(file: string): Promise<{ mode: number; uid?: number }>;
+  realpath?(file: string): Promise<string>;
 }
 
 export const nodeConfigFs: ConfigFs = {
   readFile: (file) => fsp.readFile(file, 'utf8'),
   stat: (file) => fsp.stat(file),
+  realpath: (file) => fsp.realpath(file),
 };
 
 export interface LoadConfigOptions {
@@ -25,6 +30,8 @@ export interface LoadConfigOptions {
   platform?: NodeJS.Platform;
   /** Ms since the epoch, for the certificate's validity. */
   now?: number;
+  /** The user the files must belong to (default: this process's). */
+  uid?: number;
   /** Reads the client secret `ews-daemon secret set` stored (default: the OS keyring, loaded only then). */
   keyringSecret?: (clientId: string) => Promise<{ secret: string | null } | { problem: string }>;
 }
@@ -32,6 +39,9 @@ export interface LoadConfigOptions {
 interface Ctx {
   fs: ConfigFs;
   posix: boolean;
+  uid: number | undefined;
+  /** Paths already checked for others' write access. */
+  checked: Set<string>;
   problems: string[];
   /** Shell commands that fix permission problems, for the advice. */
   fixes: string[];
@@ -50,7 +60,9 @@ export async function loadConfig(file: string, fs: ConfigFs = nodeConfigFs, opts
   const abs = path.resolve(file);
   const json = parseJson(abs, await readConfigText(abs, fs));
   const { draft, problems } = checkConfig(json, path.dirname(abs));
-  const ctx: Ctx = { fs, posix: (opts.platform ?? process.platform) !== 'win32', problems, fixes: [] };
+  const ctx: Ctx = { fs, posix: (opts.platform ?? process.platform) !== 'win32', uid: opts.uid ?? process.getuid?.(), checked: new Set(), problems, fixes: [] };
+  await checkTrusted(abs, 'the config file', ctx);
+  if (draft.cacheKeyFile) await checkTrusted(draft.cacheKeyFile, '"cacheKeyFile"', ctx);
   const credential =
     draft.credential?.kind === 'keyring'
       ? await keyringCredential(draft.clientId, problems, opts.keyringSecret)
@@ -108,15 +120,26 @@ async function loadCredential(spec: Exclude<CredentialSpec, { kind: 'keyring' }>
     return text.trim() === '' ? null : { kind: 'secret', secret: text.trim(), source: spec.path };
   }
   const keyPem = await readPrivate(spec.privateKeyPath, '"certificate.privateKeyPath"', ctx);
+  await checkTrusted(spec.certificatePath, '"certificate.certificatePath"', ctx);
   const certificatePem = await readReported(spec.certificatePath, '"certificate.certificatePath"', ctx);
   if (keyPem === null || certificatePem === null) return null;
   return certificateCredential(spec, keyPem, certificatePem, now, ctx.problems);
 }
 
-/** A file that holds a secret: refused when its mode lets group or others read it. */
+/** A file that holds a secret: refused when its mode lets group or others read it, or others can change it. */
 async function readPrivate(file: string, label: string, ctx: Ctx): Promise<string | null> {
   const readable = await checkPrivate(file, `${label} ${file}`, ctx);
+  if (readable) await checkTrusted(file, label, ctx);
   return readable ? readReported(file, label, ctx) : null;
+}
+
+/** Adds a problem (and its fix) for each way another user could change `file` or a folder above it. */
+async function checkTrusted(file: string, label: string, ctx: Ctx): Promise<void> {
+  if (!ctx.posix) return;
+  for (const p of await othersCanChange(file, label, ctx.fs, ctx.uid, ctx.checked)) {
+    ctx.problems.push(p.text);
+    ctx.fixes.push(p.fix);
+  }
 }
 
 async function checkPrivate(file: string, subject: string, ctx: Ctx): Promise<boolean> {
@@ -209,9 +232,6 @@ function errnoText(code: string | undefined): string {
   return code ? `${code}: ${ERRNO[code] ?? 'error'}` : 'unknown error';
 }
 
-function shellQuote(file: string): string {
-  return `'${file.replaceAll("'", "'\\''")}'`;
-}
 
 function lineCol(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);

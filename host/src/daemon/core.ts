@@ -13,6 +13,7 @@ import type { TokenStore } from '../auth/token-store';
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
 import type { Clock, Http, Log } from '../deps';
+import type { LogPause } from '../io/log';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
 import { ConsentSessions } from './consent-sessions';
@@ -37,6 +38,8 @@ export interface CoreDeps {
   msal: MsalClient;
   version: string;
   startedAt: number;
+  /** Why logging is paused (a full disk); null or absent while it works. */
+  logHealth?: () => LogPause | null;
 }
 
 /** The token cache could not be opened for want of its key: the daemon serves on, and says so. */
@@ -99,8 +102,9 @@ export class DaemonCore {
 
   status(): StatusResult {
     const { version, startedAt, paths, config } = this.deps;
+    const logPaused = this.deps.logHealth?.() ?? null;
     return {
-      daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath },
+      daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath, ...(logPaused ? { logPaused } : {}) },
       accounts: [...this.accounts.values()].map((a) => this.accountStatus(a)),
       pendingConsents: this.sessions.size,
       cacheKey: this.deps.store.keyInfo(),
@@ -178,10 +182,10 @@ export class DaemonCore {
     return { kind: 'signed-in', account: this.accountStatus(account) };
   }
 
-  async inboxCount(selector: string | undefined, maxAgeMs?: number): Promise<InboxCount> {
+  async inboxCount(selector: string | undefined, maxAgeMs?: number, allowStale?: boolean): Promise<InboxCount> {
     const account = this.resolve(selector);
     try {
-      const count = await this.inbox.count(account, maxAgeMs);
+      const count = await this.inbox.count(account, maxAgeMs, { allowStale });
       this.inboxErrors.delete(account.id);
       return count;
     } catch (e) {

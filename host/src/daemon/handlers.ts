@@ -12,8 +12,8 @@ export function makeHandlers(core: DaemonCore, subscriptions: Map<number, () => 
     'consent.complete': async (p) => core.completeConsent((p as ParamsOf<'consent.complete'>).redirectUrl),
     'consent.cancel': async (p) => core.cancelConsent((p as ParamsOf<'consent.cancel'>).state),
     'inbox.count': async (p) => {
-      const { account, maxAgeMs } = p as ParamsOf<'inbox.count'>;
-      return core.inboxCount(account, maxAgeMs);
+      const { account, maxAgeMs, allowStale } = p as ParamsOf<'inbox.count'>;
+      return core.inboxCount(account, maxAgeMs, allowStale);
     },
     'tokens.view': async (p) => core.tokensView((p as ParamsOf<'tokens.view'>)?.account),
     'account.remove': async (p) => core.removeAccount((p as ParamsOf<'account.remove'>)?.account),

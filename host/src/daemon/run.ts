@@ -8,7 +8,9 @@ import { EXTENSION_ID, FIREFOX_ADDON_ID, PRODUCT_VERSION } from '../../../shared
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
 import type { Clock, Log } from '../deps';
-import { ensurePrivateDir, writeFileAtomic } from '../io/atomic-file';
+import type { LogPause } from '../io/log';
+import { ensureOwnFolder } from '../config/state-folder';
+import { writeFileAtomic } from '../io/atomic-file';
 import { tryAcquireLock } from '../io/file-lock';
 import { createHttp } from '../io/http';
 import { METHODS } from '../../../shared/protocol';
@@ -23,12 +25,15 @@ export interface RunOptions {
   stopRequested: Promise<void>;
   /** Called once the socket accepts connections (for `run --ready-fd`-style waiting and tests). */
   onListening?: () => void;
+  /** Why logging is paused (a full disk), for `status`; null while it works. */
+  logHealth?: () => LogPause | null;
 }
 
 export async function runDaemon(opts: RunOptions): Promise<void> {
   const { paths, log, config } = opts;
-  await ensurePrivateDir(paths.stateDir);
-  await ensurePrivateDir(paths.runtimeDir);
+  // Checked, never repaired: a folder others can write is refused (state-folder.ts).
+  await ensureOwnFolder(paths.stateDir, { allowLinks: [paths.configFile] });
+  await ensureOwnFolder(paths.runtimeDir, { allowLinks: [paths.configFile] });
   const lock = await tryAcquireLock(`${paths.runtimeDir}/daemon.lock`);
   if ('heldBy' in lock) {
     throw new AppError('already_running', `ews-daemon is already running (pid ${lock.heldBy}) on ${paths.socketPath}.`, {
@@ -83,7 +88,7 @@ async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, ()
     resolveKey: (o) => resolveCacheKey(keySources, o),
   });
   const msal = new MsalClient({ config, http, log, cachePlugin: store });
-  const core = new DaemonCore({ config, paths, clock, http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now() });
+  const core = new DaemonCore({ config, paths, clock, http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now(), logHealth: opts.logHealth });
   await core.start();
   resolveReady(makeHandlers(core, subscriptions));
   log.info('ready', { accounts: core.accountList().length });
