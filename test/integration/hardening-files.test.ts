@@ -49,6 +49,25 @@ describe('the state folder and what is planted in it', () => {
     }
   });
 
+  it('never changes the mode of the folder a linked EWS_DAEMON_HOME points to', async () => {
+    const target = await fs.mkdtemp(path.join(os.tmpdir(), 'ewsd-linked-'));
+    const link = `${target}-link`;
+    await fs.chmod(target, 0o755);
+    await fs.copyFile(stack.configFile, path.join(target, 'config.json'));
+    await fs.symlink(target, link);
+    try {
+      const r = await stack.cli(['status', '--json'], { env: { EWS_DAEMON_HOME: link } });
+      expect(r.code).toBe(0);
+      expect((await fs.stat(target)).mode & 0o7777).toBe(0o755);
+    } finally {
+      const pid = Number(await fs.readFile(path.join(target, 'daemon.pid'), 'utf8').catch(() => '0'));
+      if (pid) process.kill(pid, 'SIGTERM');
+      if (pid) await waitUntil('the linked daemon to stop', async () => alive(pid), (a) => !a);
+      await fs.rm(link, { force: true });
+      await fs.rm(target, { recursive: true, force: true });
+    }
+  });
+
   it('names the config mistake every time, never "sonic boom is not ready yet" (it was 1 run in 4)', async () => {
     await stack.writeConfig({ backend: 'imap' });
     try {
@@ -73,8 +92,8 @@ describe('the state folder and what is planted in it', () => {
 
   it('takes over the lock of a zombie (exited, not reaped) instead of failing as "already running"', async () => {
     await stack.stopDaemon();
-    // `sh` starts `true` in the background and becomes `sleep`, which never reaps it.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // `sh` starts a short `sleep` in the background and becomes a long one, which never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number(await new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(d.toString().trim()))));
       await waitUntil(`process ${pid} to be a zombie`, () => fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''), (s) => s.includes(') Z '));

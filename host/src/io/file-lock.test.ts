@@ -162,9 +162,9 @@ describe('tryAcquireLock', () => {
   });
 });
 
-/** A zombie: `sh` starts `true` in the background, then becomes `sleep`, which never reaps it. */
+/** A zombie: `sh` starts a short `sleep` in the background and becomes a long one, which never reaps it (the short one ends after the exec). */
 async function zombiePid(): Promise<number> {
-  const child = spawn('sh', ['-c', 'true & echo $!; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(child);
   const pid = Number(await new Promise<string>((r) => child.stdout.once('data', (d: Buffer) => r(d.toString().trim()))));
   await waitUntil(`process ${pid} to be a zombie`, () => fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''), (stat) => stat.includes(') Z '));
