@@ -135,7 +135,7 @@ describe('loadConfig: problems', () => {
     ['a tenant that is no id or domain', { ...BASE, tenant: 'not a tenant' }, '"tenant" must be the tenant\'s id (a GUID) or a domain'],
     ['no clientId', { tenant: 'contoso.com', clientSecret: SECRET }, '"clientId" (the app registration\'s Application (client) ID) is required'],
     ['a clientId that is no GUID for Entra', { ...BASE, clientId: 'my-app' }, '"clientId" must be the Application (client) ID, a GUID'],
-    ['no credential', { clientId: CLIENT_ID, tenant: 'contoso.com' }, 'one credential is required: "clientSecret", "clientSecretFile" or "certificate"'],
+    ['no credential', { clientId: CLIENT_ID, tenant: 'contoso.com' }, 'one credential is required: "clientSecret", "clientSecretFile", "clientSecretFrom": "keyring" or "certificate"'],
     ['two credentials', { ...BASE, clientSecretFile: 'secret.txt' }, 'give one credential, not several (found "clientSecret" and "clientSecretFile")'],
     ['a clientSecret that is a number', { ...BASE, clientSecret: 42 }, '"clientSecret" must be a non-empty string (got a number)'],
     ['scopes of two resources', { ...BASE, ewsScope: 'https://outlook.office365.com/EWS.AccessAsUser.All https://graph.microsoft.com/Mail.Read' }, '"ewsScope" must be one resource\'s https scope(s)'],

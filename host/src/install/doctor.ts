@@ -95,10 +95,11 @@ async function leaks(d: DoctorDeps, file: string): Promise<string | null> {
 
 async function credentialCheck(d: DoctorDeps, c: Config): Promise<Check> {
   const cred = c.credential;
-  const secretFile = cred.kind === 'secret' ? (cred.source === 'config' ? c.file : cred.source) : cred.privateKeyPath;
-  const leaking = await leaks(d, secretFile);
+  // A secret in the OS keyring has no file to check.
+  const secretFile = cred.kind === 'secret' ? (cred.source === 'config' ? c.file : cred.source === 'keyring' ? null : cred.source) : cred.privateKeyPath;
+  const leaking = secretFile === null ? null : await leaks(d, secretFile);
   if (leaking) return { name: 'credential', ok: false, detail: `${leaking} holds a secret and others can read it`, fix: `chmod 600 '${leaking}'` };
-  if (cred.kind === 'secret') return { name: 'credential', ok: true, detail: `client secret from ${cred.source === 'config' ? 'the config' : cred.source} (its expiry is known only to Entra)` };
+  if (cred.kind === 'secret') return { name: 'credential', ok: true, detail: `client secret from ${cred.source === 'config' ? 'the config' : cred.source === 'keyring' ? 'the OS keyring' : cred.source} (its expiry is known only to Entra)` };
   const left = cred.notAfter - d.now();
   const until = new Date(cred.notAfter).toISOString();
   const renew = `make a new certificate, upload it to the app registration, and point certificate.certificatePath at it`;
