@@ -2,16 +2,19 @@
 // own D-Bus session) the daemon signs in against the emulator and no file under its folder holds
 // a token string; a restart needs no new sign-in; a locked keyring is a clear error that leaves
 // the cache's bytes as they were; the client secret can live in the keyring too.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxCount, StatusResult, TokensViewResult } from '../../shared/protocol';
-import { startStack, type Stack } from '../support/stack';
+import { LAUNCHER, startStack, type Stack } from '../support/stack';
 import { filesHolding, readCache, SEALED_MAGIC } from './state-files';
 import { secretServiceMissing, startSecretService, type SecretService } from './secret-service';
 
 const ALICE = 'alice@contoso.example';
+const PTY_RUN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pty-run.py');
 const missing = secretServiceMissing();
 if (missing) console.warn(`keyring tests skipped: ${missing}`);
 
@@ -82,6 +85,17 @@ describe.skipIf(missing !== null)('the token cache with the OS keyring (gnome-ke
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error.message).toMatch(/holds no client secret for .*ews-daemon secret set/s);
     await stack.writeConfig({});
+  });
+
+  it('reads the secret typed at a terminal without echoing it', async () => {
+    const typed = `typed-${stack.emulator.clientSecret}`;
+    const pty = spawnSync('python3', [PTY_RUN, JSON.stringify([`${typed}\r`]), process.execPath, LAUNCHER, 'secret', 'set'], { env: { ...stack.env }, encoding: 'utf8' });
+    const { output, code } = JSON.parse(pty.stdout) as { output: string; code: number };
+    expect(code).toBe(0);
+    expect(output).toMatch(/Client secret \(not shown; Enter to finish\):/);
+    expect(output).toMatch(/Stored the client secret of/);
+    expect(output).not.toContain(typed);
+    expect((await stack.cli(['secret', 'delete'])).stdout).toMatch(/Deleted the client secret/);
   });
 
   it('says the keyring is locked, and keeps the cache bytes, when it cannot be opened', async () => {

@@ -69,12 +69,12 @@ async function readSecret(ctx: CliContext): Promise<string> {
     for await (const chunk of stdin) text += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8');
     return text;
   }
-  ctx.err('Client secret (not shown; Enter to finish):');
-  return readHidden(stdin);
+  // Echo goes off before the prompt shows: what is typed (or pasted) right after it stays hidden.
+  return readHidden(stdin, () => ctx.err('Client secret (not shown; Enter to finish):'));
 }
 
 /** Raw mode: characters are not echoed; Enter ends, Ctrl-C or Ctrl-D aborts, Backspace erases. */
-function readHidden(stdin: NodeJS.ReadStream): Promise<string> {
+function readHidden(stdin: NodeJS.ReadStream, prompt: () => void): Promise<string> {
   return new Promise((resolve, reject) => {
     let typed = '';
     const done = (err: Error | null) => {
@@ -93,6 +93,7 @@ function readHidden(stdin: NodeJS.ReadStream): Promise<string> {
       }
     };
     stdin.setRawMode(true);
+    prompt();
     stdin.resume();
     stdin.on('data', onData);
   });
