@@ -3,6 +3,8 @@
 // that keeps the code off the command line; counts that say when a back-off made them older
 // than asked; and a CLI call that rides a kill -9 of its daemon.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +135,10 @@ describe('a CLI call whose daemon is killed mid-call', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack();
+    // A key file holds the cache key, so the restarted daemon does not depend on a keyring here.
+    const keyFile = path.join(stack.home, 'cache.key');
+    await fs.writeFile(keyFile, randomBytes(32), { mode: 0o600 });
+    await stack.writeConfig({ cacheKeyFile: keyFile });
     await stack.signIn();
   });
   afterAll(async () => stack?.close());
