@@ -4,7 +4,7 @@
 // Guarantees: every call ends (an answer, or a KeyringError after KEYRING_TIMEOUT_MS), and a
 // failure says whether no keyring answered at all ('unavailable': e.g. no D-Bus session on a
 // headless server) or one answered but would not open ('locked').
-import type { AsyncEntry as AsyncEntryType } from '@napi-rs/keyring';
+import type { AsyncEntry as AsyncEntryType, EntryOptions } from '@napi-rs/keyring';
 
 /** The service name our entries are filed under (Secret Service attribute `service`). */
 export const KEYRING_SERVICE = 'ews-daemon';
@@ -40,7 +40,13 @@ export interface Keyring {
   delete(entry: string): Promise<boolean>;
 }
 
-type EntryCtor = new (service: string, user: string) => AsyncEntryType;
+type EntryCtor = new (service: string, user: string, options?: EntryOptions) => AsyncEntryType;
+/**
+ * On Linux, @napi-rs/keyring falls back silently to the kernel's keyutils store when no Secret
+ * Service answers; that store "will not persist across reboots" (its README), so a cache key kept
+ * there would be lost at the next boot with the cache it opens. Require the Secret Service.
+ */
+const ENTRY_OPTIONS: EntryOptions = { linux: { store: 'secret-service' } };
 let loading: Promise<EntryCtor> | undefined;
 
 async function entryClass(): Promise<EntryCtor> {
@@ -55,7 +61,7 @@ async function call<T>(entry: string, op: (e: AsyncEntryType, signal: AbortSigna
   const Entry = await entryClass();
   const signal = AbortSignal.timeout(KEYRING_TIMEOUT_MS);
   try {
-    return await op(new Entry(KEYRING_SERVICE, entry), signal);
+    return await op(new Entry(KEYRING_SERVICE, entry, ENTRY_OPTIONS), signal);
   } catch (err) {
     throw classifyKeyringError(err, signal.aborted);
   }
