@@ -23,6 +23,7 @@ import { systemClock } from '../io/clock';
 import { removeOrphanBreakMarkers, withLock } from '../io/file-lock';
 import { isSealed } from './cache-crypto';
 import { CacheProtector, type ResolveKey } from './cache-protector';
+import { entryKeys, isJsonObject, liveStoreOf, readHead, readSnapshot, signatureOf, type Snapshot } from './token-store-files';
 
 export interface TokenStoreDeps {
   /** The cache file (Paths.cacheFile); its folder is created 0700. */
@@ -50,8 +51,6 @@ const RETRY_WRITE_AFTER_MS = 5_000;
 /** Re-reads tried when a file judged corrupt was replaced while we waited for the lock. */
 const MAX_LOAD_ATTEMPTS = 3;
 const IS_WINDOWS = process.platform === 'win32';
-/** Enough of a file to read a sealed header (cache-crypto.ts: 30 bytes). */
-const HEAD_BYTES = 64;
 
 export class TokenStore implements ICachePlugin {
   readonly stats: TokenStoreStats = { reads: 0, parses: 0, writes: 0 };
@@ -315,72 +314,11 @@ export class TokenStore implements ICachePlugin {
     }
   }
 
-  /** Text and signature of the same file version (fstat on the descriptor we read). */
-  private async readSnapshot(): Promise<{ bytes: Buffer; sig: string } | null> {
-    let fh: fs.FileHandle;
-    try {
-      fh = await fs.open(this.deps.file, 'r');
-    } catch (err) {
-      if (errCode(err) === 'ENOENT') return null;
-      throw err;
-    }
-    try {
-      const st = await fh.stat();
-      const bytes = await fh.readFile();
-      this.stats.reads++;
-      return { bytes, sig: signatureOf(st) };
-    } finally {
-      await fh.close();
-    }
+  /** Bytes and signature of the same file version; null when there is no file. */
+  private async readSnapshot(): Promise<Snapshot | null> {
+    const snap = await readSnapshot(this.deps.file);
+    if (snap) this.stats.reads++;
+    return snap;
   }
-}
 
-/** The first bytes of the file (enough for a sealed header), or null when it does not exist. */
-async function readHead(file: string): Promise<Buffer | null> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, 'r');
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
-function signatureOf(st: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
-  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
-
-/** The five sections of msal-node's serialized cache. */
-const SECTIONS = ['Account', 'IdToken', 'AccessToken', 'RefreshToken', 'AppMetadata'] as const;
-
-function entryKeys(text: string): Set<string> {
-  const parsed = JSON.parse(text) as Record<string, unknown>;
-  const keys = new Set<string>();
-  for (const section of SECTIONS) {
-    const entries = parsed[section];
-    if (typeof entries === 'object' && entries !== null) for (const key of Object.keys(entries)) keys.add(key);
-  }
-  return keys;
-}
-
-function liveStoreOf(cache: ISerializableTokenCache): Record<string, unknown> | undefined {
-  if (!('getKVStore' in cache) || typeof cache.getKVStore !== 'function') return undefined;
-  const kv: unknown = cache.getKVStore();
-  return typeof kv === 'object' && kv !== null ? (kv as Record<string, unknown>) : undefined;
-}
-
-function isJsonObject(text: string): boolean {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
-  }
 }
