@@ -26,7 +26,11 @@ export class CacheProtector {
   private failure: AppError | null = null;
 
   /** Without `resolve` the cache is plain (tests, and callers that never want a key). */
-  constructor(private readonly resolve?: ResolveKey) {}
+  constructor(
+    private readonly resolve?: ResolveKey,
+    /** Stamps the error's `at` (ms since the epoch). */
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** For status and tokens: where the key is, or why there is none. */
   describe(): CacheKeyInfo {
@@ -80,7 +84,7 @@ export class CacheProtector {
 
   private fail(error: AppError, kind: CacheKeyInfo['kind']): AppError {
     this.failure = error;
-    this.info = { kind, ...(this.key ? { where: this.key.where } : {}), error: { code: error.code, message: error.message, advice: error.data.advice, retryable: error.data.retryable, at: Date.now() } };
+    this.info = { kind, ...(this.key ? { where: this.key.where } : {}), error: { code: error.code, message: error.message, advice: error.data.advice, retryable: error.data.retryable, at: this.now() } };
     return error;
   }
 

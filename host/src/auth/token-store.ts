@@ -77,7 +77,7 @@ export class TokenStore implements ICachePlugin {
   constructor(private readonly deps: TokenStoreDeps) {
     this.lockFile = `${deps.file}.lock`;
     this.clock = deps.clock ?? systemClock;
-    this.protector = new CacheProtector(deps.resolveKey);
+    this.protector = new CacheProtector(deps.resolveKey, () => this.clock.now());
   }
 
   /** Where the key is (or why there is none, or why it could not be had). */
