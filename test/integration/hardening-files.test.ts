@@ -27,6 +27,10 @@ describe('the state folder and what is planted in it', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`the folder ${stack.home} can be changed by other users (mode 0777); fix: chmod go-w '${stack.home}'`);
       expect((await fs.stat(stack.home)).mode & 0o777).toBe(0o777);
+      // A command that would start the daemon says so at once, rather than "unreachable" later.
+      const status = await stack.cli(['status']);
+      expect(status.code).toBe(1);
+      expect(status.stderr).toContain(`fix: chmod go-w '${stack.home}'`);
     } finally {
       await fs.chmod(stack.home, 0o700);
     }

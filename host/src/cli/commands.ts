@@ -6,6 +6,7 @@ import { AppError } from '../../../shared/errors';
 import type { MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
 import { loadConfig } from '../config/load-config';
 import type { Paths } from '../config/paths';
+import { ensureOwnFolder } from '../config/state-folder';
 import { RpcClient } from '../daemon-client/rpc-client';
 import { listenForReply, loopbackTarget, openBrowser, readPastedUrl, readReplyUrl, terminalSafeError } from './consent-flow';
 import { formatAccount, formatAgo, formatInboxLine, formatStatus, formatTokens } from './format';
@@ -31,9 +32,12 @@ type Call = <M extends MethodName>(method: M, params?: ParamsOf<M>) => Promise<R
 
 /** One connection to the daemon for the calls `fn` makes (starting the daemon unless --no-start). */
 async function withDaemon<T>(ctx: CliContext, fn: (call: Call) => Promise<T>): Promise<T> {
-  // No daemon yet: check the config first, so a broken one is reported now, by key, rather
-  // than as a daemon that never came up.
-  if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) await loadConfig(ctx.paths.configFile);
+  // No daemon yet: check the config and the state folder first, so a broken one is reported
+  // now, by key or path with its fix, rather than as a daemon that never came up.
+  if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) {
+    await loadConfig(ctx.paths.configFile);
+    await ensureOwnFolder(ctx.paths.stateDir, { allowLinks: [ctx.paths.configFile] });
+  }
   const client = await RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
   try {
     return await fn((method, params) => client.call(method, params));
