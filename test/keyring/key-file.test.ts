@@ -92,12 +92,15 @@ describe('the token cache without a keyring, then with a key file', () => {
     const begun = await stack.json<{ authUrl: string }>(['consent', 'begin', '--login-hint', ALICE]);
     const done = await stack.cli(['consent', 'complete', await stack.followAuthUrl(begun.authUrl), '--json']);
     expect(JSON.parse(done.stdout).error.data.code).toBe('cache_key_wrong');
-    await stack.stopDaemon();
     expect((await readCache(stack.home)).equals(bytes)).toBe(true);
     expect((await fs.readdir(stack.home)).filter((n) => n.includes('corrupt'))).toEqual([]);
 
+    // The right key back: the same daemon reads the cache on the next call, no restart.
+    const pid = await stack.daemonPid();
     await fs.writeFile(keyFile, rightKey);
     expect(await stack.json<InboxCount>(['inbox'])).toMatchObject({ account: ALICE });
+    expect(await stack.daemonPid()).toBe(pid);
+    expect((await stack.json<StatusResult>(['status'])).cacheKey).toEqual({ kind: 'file', where: keyFile });
   });
 });
 

@@ -187,8 +187,9 @@ export class TokenStore implements ICachePlugin {
 
   private async load(cache: ISerializableTokenCache, attempt = 1): Promise<void> {
     const snap = await this.readSnapshot();
-    // Sealed under a key we lack: throws, and the file stays as it is.
-    const decoded = snap ? this.protector.decode(snap.bytes) : null;
+    // Sealed under a key we lack: throws, and the file stays as it is. The next access finds
+    // the key again (the right key file may be back, the keyring unlocked).
+    const decoded = snap ? this.decodeOrReopen(snap.bytes) : null;
     const text = decoded?.kind === 'text' ? decoded.text : null;
     if (!snap || text?.trim() === '') {
       this.replace(cache, '{}', snap?.sig ?? ABSENT); // no file, or an empty one: an empty cache
@@ -209,6 +210,16 @@ export class TokenStore implements ICachePlugin {
    * dropped from msal-node's live key-value store (TokenCache.getKVStore, msal-node 7).
    * Throws when MSAL cannot read the text, leaving memory as it was.
    */
+  private decodeOrReopen(bytes: Buffer): ReturnType<CacheProtector['decode']> {
+    try {
+      return this.protector.decode(bytes);
+    } catch (err) {
+      this.opening = undefined;
+      this.opened = false;
+      throw err;
+    }
+  }
+
   private replace(cache: ISerializableTokenCache, text: string, sig: string): void {
     cache.deserialize(text);
     this.stats.parses++;

@@ -58,6 +58,8 @@ export class DaemonCore {
   private statusQueued = false;
   private readonly stopping = new AbortController();
   private polling: Promise<void> = Promise.resolve();
+  /** The cache could not be read at start for want of its key: each call tries again. */
+  private cacheUnread = false;
 
   constructor(private readonly deps: CoreDeps) {
     this.sessions = new ConsentSessions(deps.clock);
@@ -81,6 +83,7 @@ export class DaemonCore {
     // is; status says why, and each call that needs it fails with that error and its fix.
     await this.loadAccounts().catch((e: unknown) => {
       if (!isAppError(e) || !CACHE_KEY_ERRORS.has(e.code)) throw e;
+      this.cacheUnread = true;
       this.deps.log.error('cannot read the token cache', { errorCode: e.code, error: e.message });
     });
     this.refresher.start();
@@ -149,6 +152,7 @@ export class DaemonCore {
   }
 
   async completeConsent(redirectUrl: string): Promise<ConsentCompleteResult> {
+    await this.retryCacheRead(); // a cache we cannot read would not take the new account either
     const reply = parseReplyUrl(redirectUrl, this.deps.config.redirectUri);
     // Entra may answer an error without the state: nothing to take, but its words still matter.
     if (reply.kind === 'error' && reply.state === null) throw classifyTokenError({ error: reply.error, errorDescription: reply.description, errorCodes: reply.aadsts ? [reply.aadsts] : undefined });
@@ -183,6 +187,7 @@ export class DaemonCore {
   }
 
   async inboxCount(selector: string | undefined, maxAgeMs?: number, allowStale?: boolean): Promise<InboxCount> {
+    await this.retryCacheRead();
     const account = this.resolve(selector);
     try {
       const count = await this.inbox.count(account, maxAgeMs, { allowStale });
@@ -218,6 +223,7 @@ export class DaemonCore {
   }
 
   async tokensView(selector: string | undefined): Promise<TokensViewResult> {
+    await this.retryCacheRead();
     const account = selector === undefined ? undefined : this.resolve(selector);
     const raw = (await this.deps.store.readRaw()) ?? '{}';
     const entries = viewTokenCache(raw, {
@@ -230,6 +236,7 @@ export class DaemonCore {
   }
 
   async removeAccount(selector: string | undefined): Promise<{ removed: string[] }> {
+    await this.retryCacheRead();
     const targets = selector === undefined ? this.accountList() : [this.resolve(selector)];
     for (const a of targets) {
       this.refresher.untrack(a.id);
@@ -246,6 +253,7 @@ export class DaemonCore {
   }
 
   async tokenGet(selector: string | undefined, resource: Backend | undefined, forceRefresh: boolean): Promise<AcquiredToken & { account: string; resource: Backend }> {
+    await this.retryCacheRead();
     const account = this.resolve(selector);
     const r = resource ?? this.inbox.backend(account.id).active;
     const token = await this.refresher.getToken(account.id, r, { forceRefresh });
@@ -270,6 +278,17 @@ export class DaemonCore {
       backend: this.inbox.backend(a.id),
       inbox: this.inbox.last(a.id),
     };
+  }
+
+  /**
+   * Unlocking the keyring or putting the right key back needs no restart: the next call reads
+   * the cache again (and answers the key's error while it still cannot).
+   */
+  private async retryCacheRead(): Promise<void> {
+    if (!this.cacheUnread) return;
+    await this.loadAccounts();
+    this.cacheUnread = false;
+    this.deps.log.info('the token cache can be read again', { accounts: this.accounts.size });
   }
 
   private async loadAccounts(): Promise<void> {
