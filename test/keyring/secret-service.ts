@@ -35,7 +35,10 @@ export async function startSecretService(opts: { dataDir: string; unlocked: bool
   const start = opts.unlocked
     ? 'printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null'
     : 'gnome-keyring-daemon --start --components=secrets >/dev/null';
-  const script = `${start} && echo "BUS=$DBUS_SESSION_BUS_ADDRESS" && cat >/dev/null`;
+  // gnome-keyring-daemon forks away from the shell and does not always leave with the bus: the
+  // shell asks the bus which process owns the Secret Service, and ends that one itself.
+  const owner = 'dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets';
+  const script = `${start} && pid=$(${owner} | awk '/uint32/ {print $2}') && echo "BUS=$DBUS_SESSION_BUS_ADDRESS" && cat >/dev/null; [ -n "$pid" ] && kill "$pid"`;
   const xdg = { XDG_DATA_HOME: opts.dataDir, XDG_RUNTIME_DIR: runtimeDir };
   const child = spawn('dbus-run-session', ['--', 'sh', '-c', script], {
     env: { ...(process.env as Record<string, string>), ...xdg, KEYRING_PASSWORD },
