@@ -61,12 +61,13 @@ export function sealedKeyHint(bytes: Uint8Array): { source: KeySourceKind | 'unk
   return { source: sourceOf(b[MAGIC.length + 1]!), keyId: b.subarray(10, 18).toString('hex') };
 }
 
-export function seal(text: string, key: CacheKey): Buffer {
+/** `text` is the cache JSON; raw bytes too (a corrupt copy is sealed as it is). */
+export function seal(text: string | Uint8Array, key: CacheKey): Buffer {
   const nonce = randomBytes(NONCE_BYTES);
   const header = Buffer.concat([MAGIC, Buffer.from([FORMAT_VERSION, SOURCE_BYTE[key.source]]), keyIdOf(key.key), nonce]);
   const cipher = createCipheriv('aes-256-gcm', key.key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(header);
-  const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+  const body = Buffer.concat([cipher.update(typeof text === 'string' ? Buffer.from(text, 'utf8') : text), cipher.final()]);
   return Buffer.concat([header, body, cipher.getAuthTag()]);
 }
 

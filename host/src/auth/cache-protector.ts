@@ -88,7 +88,7 @@ export class CacheProtector {
     return error;
   }
 
-  encode(text: string): string | Buffer {
+  encode(text: string | Buffer): string | Buffer {
     return this.key ? seal(text, this.key) : text;
   }
 

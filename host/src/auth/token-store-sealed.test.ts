@@ -121,6 +121,23 @@ describe('TokenStore with a key', () => {
     expect(names.filter((n) => n.startsWith('token-cache.json.corrupt-'))).toHaveLength(1);
   });
 
+  it('seals corrupt copies that hold plain tokens: found at open, and made by a quarantine', async () => {
+    const key = newKey();
+    const old = `${file}.corrupt-20240101T000000000Z`;
+    await fs.writeFile(old, '{"RefreshToken": {"x": {"secret": "plain-rt-in-an-old-copy"', { mode: 0o600 });
+    await fs.writeFile(file, '{"Account": {"trunc', { mode: 0o600 }); // corrupt now: moved aside at load
+    expect(await usernames(storeWith({ kind: 'key', key }))).toEqual([]);
+    const copies = (await fs.readdir(dir)).filter((n) => n.includes('.corrupt-')).sort();
+    expect(copies).toHaveLength(2);
+    for (const name of copies) {
+      const bytes = await fs.readFile(path.join(dir, name));
+      expect(isSealed(bytes)).toBe(true);
+      expect((await fs.stat(path.join(dir, name))).mode & 0o777).toBe(0o600);
+    }
+    expect(openCache(await fs.readFile(old), key)).toEqual({ kind: 'sealed', text: '{"RefreshToken": {"x": {"secret": "plain-rt-in-an-old-copy"' });
+    expect(openCache(await fs.readFile(path.join(dir, copies[1]!)), key)).toEqual({ kind: 'sealed', text: '{"Account": {"trunc' });
+  });
+
   it('keeps the cache plain when no key is found, and says why with the fix', async () => {
     const store = storeWith({ kind: 'none', why: 'no OS keyring answered (x)', advice: 'Set "cacheKeyFile".' });
     const app = makeApp(store);

@@ -23,6 +23,7 @@ import { systemClock } from '../io/clock';
 import { removeOrphanBreakMarkers, withLock } from '../io/file-lock';
 import { isSealed } from './cache-crypto';
 import { CacheProtector, type ResolveKey } from './cache-protector';
+import { sealCorruptCopies, sealPlainFile } from './cache-migration';
 import { entryKeys, isJsonObject, liveStoreOf, readHead, readSnapshot, signatureOf, type Snapshot } from './token-store-files';
 
 export interface TokenStoreDeps {
@@ -150,28 +151,12 @@ export class TokenStore implements ICachePlugin {
     await this.tightenMode();
     const current = await readHead(this.deps.file);
     await this.protector.prepare(current);
-    if (current !== null && this.protector.sealing && !isSealed(current)) await this.sealPlainFile();
+    if (this.protector.sealing) {
+      const sealing = { file: this.deps.file, lockFile: this.lockFile, lockTimeoutMs: this.deps.lockTimeoutMs, protector: this.protector, log: this.deps.log };
+      if (current !== null && !isSealed(current) && (await sealPlainFile(sealing))) this.stats.writes++;
+      await sealCorruptCopies(sealing);
+    }
     this.opened = true;
-  }
-
-  /**
-   * Seals a plain cache left by an older version, under the lock, in one atomic replace: a kill
-   * at any moment leaves the plain file or the sealed one, both readable with this key.
-   */
-  private async sealPlainFile(): Promise<void> {
-    await withLock(
-      this.lockFile,
-      async () => {
-        const snap = await this.readSnapshot();
-        if (!snap || isSealed(snap.bytes)) return;
-        const text = snap.bytes.toString('utf8');
-        if (!isJsonObject(text)) return; // corrupt: load() moves it aside as before
-        await writeFileAtomic(this.deps.file, this.protector.encode(text), { mode: 0o600 });
-        this.stats.writes++;
-        this.deps.log.info('encrypted the plain token cache', { file: this.deps.file, key: this.protector.describe().kind });
-      },
-      { timeoutMs: this.deps.lockTimeoutMs },
-    );
   }
 
   private async tightenMode(): Promise<void> {
@@ -250,6 +235,7 @@ export class TokenStore implements ICachePlugin {
         const aside = `${file}.corrupt-${stamp}`;
         await fs.rename(file, aside);
         if (!IS_WINDOWS) await fs.chmod(aside, 0o600);
+        if (this.protector.sealing) await sealCorruptCopies({ file, protector: this.protector, log });
         const outcome =
           heldEntries > 0
             ? 'this process still holds the accounts and writes them back'
