@@ -80,57 +80,62 @@ export function terminalSafeError(e: unknown): unknown {
 export async function listenForReply<T>(redirectUri: string, state: string, deadline: number, complete: (url: string) => Promise<T>, describe: (r: T) => string): Promise<T> {
   const target = loopbackTarget(redirectUri);
   if (!target) throw new AppError('invalid_params', `--listen needs an http://localhost Reply URL; ${redirectUri} is not one.`, { advice: 'Use --paste, or set "redirectUri" to e.g. http://localhost:53100/callback (and register it in Entra).', retryable: false });
-  return new Promise<T>((resolve, reject) => {
-    const servers: http.Server[] = [];
-    let busy = false;
-    let done = false;
-    const finish = (fn: () => void) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      for (const s of servers) s.close();
-      fn();
-    };
-    const timer = setTimeout(() => finish(() => reject(new AppError('consent_expired', 'Nobody came back to the Reply URL within 10 minutes.', { advice: 'Run `ews-daemon consent` again.', retryable: false }))), Math.max(0, deadline - Date.now()));
-    const handler: http.RequestListener = (req, res) => {
-      const url = new URL(req.url ?? '/', redirectUri);
-      if (url.pathname !== target.path) return void res.writeHead(404).end();
-      if (url.searchParams.get('state') !== state || busy || done) {
-        res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE('Not this sign-in', 'This address does not carry the sign-in the terminal waits for; it was ignored.'));
-        return;
-      }
-      busy = true;
-      complete(url.toString()).then(
-        (r) => {
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE('Signed in', `${escapeHtml(describe(r))}. You may close this tab.`));
-          finish(() => resolve(r));
-        },
-        (e: unknown) => {
-          const advice = isAppError(e) ? `${e.message} ${e.data.advice}` : 'Sign-in failed.';
-          res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE('Sign-in failed', `${escapeHtml(advice)} You may close this tab.`));
-          finish(() => reject(terminalSafeError(e)));
-        },
-      );
-    };
-    let settled = 0;
-    let bound = 0;
-    for (const host of target.hosts) {
-      const server = http.createServer(handler);
-      servers.push(server);
-      const where = `${host.includes(':') ? `[${host}]` : host}:${target.port}`;
-      server.once('error', (e: NodeJS.ErrnoException) => {
-        settled++;
-        if (!ADDRESS_ABSENT.has(e.code ?? '')) {
-          finish(() => reject(new AppError('invalid_params', `Cannot listen on ${where} (${e.code}): someone else may be listening there, and would receive the sign-in.`, { advice: `Free ${where} (\`ss -ltnp 'sport = :${target.port}'\` shows who holds it), or use --paste.`, retryable: false })));
-        } else if (settled === target.hosts.length && bound === 0) {
-          finish(() => reject(new AppError('invalid_params', `Cannot listen on port ${target.port}: no loopback address is available.`, { advice: 'Use --paste.', retryable: false })));
-        }
-      });
-      server.listen(target.port, host, () => {
-        settled++;
-        bound++;
-      });
-    }
+  // Nothing is served until every address is ours: a request meanwhile gets 503.
+  let onRequest: http.RequestListener = (_req, res) => void res.writeHead(503).end();
+  const servers = await bindAll(target, (req, res) => onRequest(req, res));
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new AppError('consent_expired', 'Nobody came back to the Reply URL within 10 minutes.', { advice: 'Run `ews-daemon consent` again.', retryable: false })), Math.max(0, deadline - Date.now()));
+      let taken = false;
+      onRequest = (req, res) => {
+        const url = new URL(req.url ?? '/', redirectUri);
+        if (url.pathname !== target.path) return void res.writeHead(404).end();
+        if (url.searchParams.get('state') !== state || taken) return void page(res, 400, 'Not this sign-in', 'This address does not carry the sign-in the terminal waits for; it was ignored.');
+        taken = true;
+        const settle = (fn: () => void) => (clearTimeout(timer), fn());
+        complete(url.toString()).then(
+          (r) => settle(() => (page(res, 200, 'Signed in', `${escapeHtml(describe(r))}. You may close this tab.`), resolve(r))),
+          (e: unknown) => {
+            const advice = isAppError(e) ? `${e.message} ${e.data.advice}` : 'Sign-in failed.';
+            settle(() => (page(res, 400, 'Sign-in failed', `${escapeHtml(advice)} You may close this tab.`), reject(terminalSafeError(e))));
+          },
+        );
+      };
+    });
+  } finally {
+    for (const s of servers) s.close();
+  }
+}
+
+function page(res: http.ServerResponse, status: number, title: string, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE(title, body));
+}
+
+/** Binds `handler` on every host of `target`, or fails naming the address someone else holds. */
+async function bindAll(target: { hosts: string[]; port: number }, handler: http.RequestListener): Promise<http.Server[]> {
+  const results = await Promise.all(target.hosts.map((host) => bindOne(host, target.port, handler)));
+  const servers = results.filter((r): r is http.Server => r instanceof http.Server);
+  const refused = results.find((r): r is AppError => r instanceof AppError);
+  if (refused || servers.length === 0) {
+    for (const s of servers) s.close();
+    throw refused ?? new AppError('invalid_params', `Cannot listen on port ${target.port}: no loopback address is available.`, { advice: 'Use --paste.', retryable: false });
+  }
+  return servers;
+}
+
+/** The bound server; null when the address is not on this machine; an AppError when someone else holds it. */
+function bindOne(host: string, port: number, handler: http.RequestListener): Promise<http.Server | AppError | null> {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve) => {
+    const server = http.createServer(handler);
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      if (ADDRESS_ABSENT.has(e.code ?? '')) return resolve(null);
+      resolve(new AppError('invalid_params', `Cannot listen on ${where} (${e.code}): someone else may be listening there, and would receive the sign-in.`, {
+        advice: `Free ${where} (\`ss -ltnp 'sport = :${port}'\` shows who holds it), or use --paste.`,
+        retryable: false,
+      }));
+    });
+    server.listen(port, host, () => resolve(server));
   });
 }
 
