@@ -72,16 +72,21 @@ describe('the state folder and what is planted in it', () => {
     }
   });
 
-  it('names the config mistake every time, never "sonic boom is not ready yet" (it was 1 run in 4)', async () => {
-    await stack.writeConfig({ backend: 'imap' });
+  it('names the config mistake every time, never "sonic boom is not ready yet" (a missing config: every run)', async () => {
+    const aside = `${stack.configFile}.aside`;
+    await fs.rename(stack.configFile, aside);
     try {
-      const runs = await Promise.all(Array.from({ length: 8 }, () => stack.cli(['run'])));
-      for (const r of runs) {
-        expect(r.code).toBe(1);
-        expect(r.stderr).toMatch(/"backend"/);
+      const missing = await Promise.all(Array.from({ length: 4 }, () => stack.cli(['run'])));
+      await fs.rename(aside, stack.configFile);
+      await stack.writeConfig({ backend: 'imap' });
+      const invalid = await Promise.all(Array.from({ length: 4 }, () => stack.cli(['run'])));
+      for (const [r, mistake] of [...missing.map((r) => [r, /no config file there/] as const), ...invalid.map((r) => [r, /"backend"/] as const)]) {
         expect(r.stderr).not.toMatch(/sonic boom/i);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(mistake);
       }
     } finally {
+      await fs.rename(aside, stack.configFile).catch(() => undefined);
       await stack.writeConfig({});
     }
   });
