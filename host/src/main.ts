@@ -18,6 +18,7 @@ const OPTIONS = {
   version: { type: 'boolean' },
   account: { type: 'string' },
   'max-age': { type: 'string' },
+  'no-stale': { type: 'boolean' },
   resource: { type: 'string' },
   'force-refresh': { type: 'boolean' },
   listen: { type: 'boolean' },

@@ -120,6 +120,9 @@ describe('counts during a server back-off', () => {
     expect((await stack.cli(['inbox', '--max-age', '0'])).stdout).toMatch(/older than asked: the mail server asked to wait until \d\d:\d\d:\d\d UTC/);
     // A count young enough for the caller is not stale, back-off or not.
     expect((await stack.json<InboxCount>(['inbox', '--max-age', '3600'])).stale).toBeUndefined();
+    const strict = JSON.parse((await stack.cli(['inbox', '--max-age', '0', '--no-stale', '--json'])).stdout) as { error: { data: { code: string; retryAfterMs: number } } };
+    expect(strict.error.data.code).toBe('throttled');
+    expect(strict.error.data.retryAfterMs).toBeGreaterThan(0);
     const client = await RpcClient.connect({ socketPath: path.join(stack.home, 'daemon.sock'), noStart: true });
     try {
       const e = await client.call('inbox.count', { maxAgeMs: 0, allowStale: false }).then(() => null, (err: unknown) => err as { data: { code: string; retryAfterMs: number } });

@@ -71,11 +71,13 @@ const status: Command = {
 
 const inbox: Command = {
   summary: 'the Inbox count (total and unread)',
-  usage: 'inbox [--account USER] [--max-age SECONDS]',
-  options: ['account', 'max-age'],
+  usage: 'inbox [--account USER] [--max-age SECONDS] [--no-stale]',
+  options: ['account', 'max-age', 'no-stale'],
   async run(ctx) {
     const maxAge = ctx.args.values['max-age'];
-    const params = { account: account(ctx), ...(maxAge !== undefined ? { maxAgeMs: seconds(maxAge, '--max-age') * 1000 } : {}) };
+    // --no-stale: during a server's back-off, the throttled error rather than an older count.
+    const noStale = ctx.args.values['no-stale'] === true ? { allowStale: false } : {};
+    const params = { account: account(ctx), ...(maxAge !== undefined ? { maxAgeMs: seconds(maxAge, '--max-age') * 1000 } : {}), ...noStale };
     return withDaemon(ctx, async (call) => {
       const count = await call('inbox.count', params);
       if (ctx.args.values.json) return print(ctx, count, () => []);
