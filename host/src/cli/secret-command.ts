@@ -22,17 +22,21 @@ export const secret: Command = {
     const entry = clientSecretEntry(clientId);
     if (sub === 'delete') {
       const deleted = await keyringCall(() => osKeyring.delete(entry));
-      ctx.out(deleted ? `Deleted the client secret of ${clientId} from the OS keyring.` : `The OS keyring held no client secret for ${clientId}.`);
-      return 0;
+      return say(ctx, { clientId, deleted }, deleted ? `Deleted the client secret of ${clientId} from the OS keyring.` : `The OS keyring held no client secret for ${clientId}.`);
     }
     const value = (await readSecret(ctx)).trim();
     if (value === '') throw usage('no secret was given on stdin');
     if (value.length > MAX_SECRET_CHARS || [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw usage('that is not a client secret (too long, or it holds control characters)');
     await keyringCall(() => osKeyring.set(entry, value));
-    ctx.out(`Stored the client secret of ${clientId} in the OS keyring. Set "clientSecretFrom": "keyring" in ${ctx.paths.configFile} (no other credential), and restart a running daemon.`);
-    return 0;
+    return say(ctx, { clientId, stored: true }, `Stored the client secret of ${clientId} in the OS keyring. Set "clientSecretFrom": "keyring" in ${ctx.paths.configFile} (no other credential), and restart a running daemon.`);
   },
 };
+
+/** With --json the outcome as JSON (never the secret), else one line. */
+function say(ctx: CliContext, result: Record<string, unknown>, line: string): number {
+  ctx.out(ctx.args.values.json ? JSON.stringify(result, null, 2) : line);
+  return 0;
+}
 
 /** The config's clientId, read without checking the rest (its credential may be the one missing). */
 async function configClientId(ctx: CliContext): Promise<string> {
