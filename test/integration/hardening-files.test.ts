@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxCount, StatusResult } from '../../shared/protocol';
-import { alive, startStack, type Stack } from '../support/stack';
+import { alive, REPO, startStack, type Stack } from '../support/stack';
 import { waitUntil } from '../support/wait';
 
 const posixRoot = process.platform === 'linux' && process.getuid?.() === 0;
@@ -49,6 +49,28 @@ describe('the state folder and what is planted in it', () => {
       expect(await fs.readFile(target, 'utf8')).toBe('untouched\n');
     } finally {
       await fs.rm(path.join(stack.home, 'daemon.log'), { force: true });
+      await fs.rm(path.dirname(target), { recursive: true, force: true });
+    }
+  });
+
+  it('the native host never writes its log lines through a daemon.log planted as a link', async () => {
+    await stack.cli(['status']); // the daemon runs, its own log already open
+    const log = path.join(stack.home, 'daemon.log');
+    const target = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'ewsd-target-')), 'victim');
+    await fs.writeFile(target, 'untouched\n');
+    await fs.rename(log, `${log}.real`);
+    await fs.symlink(target, log);
+    try {
+      // An extension the daemon refuses: the native host logs a warning, then exits 1.
+      const host = spawn(process.execPath, [path.join(REPO, 'host', 'dist', 'native-host.mjs'), 'chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/'], { env: { ...stack.env, EWS_DAEMON_DEBUG: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+      let stderr = '';
+      host.stderr.on('data', (d) => (stderr += d));
+      expect(await new Promise((r) => host.on('close', r))).toBe(1);
+      expect(stderr).toMatch(/refused the caller/);
+      expect(await fs.readFile(target, 'utf8')).toBe('untouched\n');
+    } finally {
+      await fs.rm(log, { force: true });
+      await fs.rename(`${log}.real`, log);
       await fs.rm(path.dirname(target), { recursive: true, force: true });
     }
   });
