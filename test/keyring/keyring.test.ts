@@ -16,7 +16,8 @@ import { secretServiceMissing, startSecretService, type SecretService } from './
 const ALICE = 'alice@contoso.example';
 const PTY_RUN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'pty-run.py');
 const missing = secretServiceMissing();
-if (missing) console.warn(`keyring tests skipped: ${missing}`);
+/** A suite skipped on purpose says why in its name (scripts/test.mjs lists the reasons). */
+const skipNote = missing ? ` (skipped: ${missing})` : '';
 
 /** Every token string the emulator issued to alice, and the access token the daemon holds. */
 async function tokenStrings(stack: Stack): Promise<string[]> {
@@ -27,7 +28,7 @@ async function tokenStrings(stack: Stack): Promise<string[]> {
   return [access, ...refresh];
 }
 
-describe.skipIf(missing !== null)('the token cache with the OS keyring (gnome-keyring over D-Bus)', () => {
+describe.skipIf(missing !== null)(`the token cache with the OS keyring (gnome-keyring over D-Bus)${skipNote}`, () => {
   let stack: Stack;
   let keyring: SecretService;
   let dataDir: string;
@@ -126,7 +127,7 @@ describe.skipIf(missing !== null)('the token cache with the OS keyring (gnome-ke
   });
 });
 
-describe.skipIf(missing !== null)('a keyring that is locked when the daemon starts', () => {
+describe.skipIf(missing !== null)(`a keyring that is locked when the daemon starts${skipNote}`, () => {
   let stack: Stack;
   let keyring: SecretService | undefined;
   let dataDir: string;
