@@ -1,10 +1,12 @@
 // The daemon's log on real files: open before anything logs, never through a planted link,
-// capped and rotated, and paused (not stalled) by a full disk, on a real tmpfs where we may mount.
-import { execFileSync } from 'node:child_process';
+// capped and rotated, and paused (not stalled) by a full disk: injected, and on a real tmpfs
+// where one can be mounted.
+import fsCb from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canMountTmpfs, mountTmpfs, unmount } from '../../../test/support/tmpfs';
 import { waitUntil } from '../../../test/support/wait';
 import { createLog } from './log';
 
@@ -54,10 +56,31 @@ describe('createLog', () => {
   });
 });
 
-// A real full disk needs a mount: root only (as in CI).
-describe.runIf(process.platform === 'linux' && process.getuid?.() === 0)('createLog on a full disk', () => {
+describe('createLog on a disk that refuses writes (ENOSPC injected)', () => {
+  it('pauses at the first failed write, drops and counts lines, and resumes once a write succeeds', async () => {
+    let full = true;
+    const write: NonNullable<Parameters<typeof createLog>[0]['write']> = (fd, buf, off, len, pos, cb) =>
+      full ? setImmediate(() => cb(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), 0)) : fsCb.write(fd, buf, off, len, pos, cb);
+    const log = createLog({ destination: file, write });
+    log.info('lost');
+    const paused = await waitUntil('logging to pause', async () => log.health(), (h) => h !== null);
+    expect(paused).toMatchObject({ reason: 'ENOSPC', dropped: 1 });
+    for (let i = 0; i < 10; i++) log.info('dropped', { i });
+    expect(log.health()?.dropped).toBe(11);
+    full = false;
+    await waitUntil('logging to resume', async () => log.health(), (h) => h === null, 20_000);
+    log.info('after');
+    await log.close();
+    const all = await lines();
+    expect(all.map((l) => l.msg)).toEqual(['logging resumed', 'after']);
+    expect(all[0]).toMatchObject({ reason: 'ENOSPC', droppedLines: 11 });
+  });
+});
+
+// A real full disk needs a mount: root with CAP_SYS_ADMIN (as in CI).
+describe.runIf(canMountTmpfs)('createLog on a full disk', () => {
   it('pauses without throwing or blocking, says so in health(), and resumes once space returns', async () => {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    mountTmpfs(dir, '64k');
     try {
       const log = createLog({ destination: file });
       await fs.writeFile(path.join(dir, 'filler'), Buffer.alloc(1024 * 1024)).catch(() => undefined);
@@ -74,7 +97,7 @@ describe.runIf(process.platform === 'linux' && process.getuid?.() === 0)('create
       expect(text).toMatch(/"msg":"logging resumed".*"reason":"ENOSPC"/);
       expect(text).toMatch(/"msg":"after"/);
     } finally {
-      execFileSync('umount', ['-l', dir]);
+      unmount(dir);
     }
   });
 });

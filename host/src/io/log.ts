@@ -47,7 +47,11 @@ export interface LogOptions {
   level?: pino.Level;
   /** Rotate past this size (default 5 MiB). */
   maxBytes?: number;
+  /** fs.write, replaced by tests that inject a failing disk (ENOSPC) where no tmpfs can be mounted. */
+  write?: WriteFn;
 }
+
+type WriteFn = (fd: number, buf: Buffer, offset: number, length: number, position: null, cb: (err: NodeJS.ErrnoException | null, written: number) => void) => void;
 
 export interface FileLog extends Log {
   /** Null while logging works; why and since when it is paused otherwise. */
@@ -57,7 +61,7 @@ export interface FileLog extends Log {
 }
 
 export function createLog(options: LogOptions): FileLog {
-  const dest = options.destination === 'stderr' ? null : new LogFile(options.destination, options.maxBytes ?? DEFAULT_MAX_LOG_BYTES);
+  const dest = options.destination === 'stderr' ? null : new LogFile(options.destination, options.maxBytes ?? DEFAULT_MAX_LOG_BYTES, options.write ?? fs.write);
   const stream = dest ?? pino.destination({ fd: 2, sync: true });
   const logger = pino({ level: options.level ?? 'info', base: { pid: process.pid }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream);
   const wrap = (l: pino.Logger): Log => ({
@@ -85,6 +89,7 @@ class LogFile {
   constructor(
     private readonly file: string,
     private readonly maxBytes: number,
+    private readonly fsWrite: WriteFn,
   ) {
     ({ fd: this.fd, size: this.size } = openLogFile(file));
   }
@@ -117,15 +122,16 @@ class LogFile {
   private async drain(): Promise<void> {
     this.writing = true;
     while (this.queue.length > 0 && !this.pause && !this.closed) {
+      const batch = this.queue.length;
       const buf = Buffer.from(this.queue.join(''));
       this.queue = [];
       this.queuedBytes = 0;
       try {
         if (this.size + buf.length > this.maxBytes && this.size > 0) await this.rotate();
-        await writeAll(this.fd, buf);
+        await writeAll(this.fsWrite, this.fd, buf);
         this.size += buf.length;
       } catch (e) {
-        this.paused((e as NodeJS.ErrnoException).code ?? 'EIO');
+        this.paused((e as NodeJS.ErrnoException).code ?? 'EIO', batch);
       }
     }
     this.writing = false;
@@ -140,10 +146,11 @@ class LogFile {
     fs.close(old, () => undefined);
   }
 
-  private paused(reason: string): void {
+  /** `lost`: the lines of the batch that failed (a partial write may have kept some of them). */
+  private paused(reason: string, lost: number): void {
     this.queue = [];
     this.queuedBytes = 0;
-    this.pause = { since: Date.now(), reason, dropped: 1 };
+    this.pause = { since: Date.now(), reason, dropped: lost };
     this.scheduleProbe();
   }
 
@@ -154,7 +161,7 @@ class LogFile {
       if (this.closed || !this.pause) return;
       const p = this.pause;
       const line = `${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: 'logging resumed', pausedSince: p.since, reason: p.reason, droppedLines: p.dropped })}\n`;
-      writeAll(this.fd, Buffer.from(line)).then(
+      writeAll(this.fsWrite, this.fd, Buffer.from(line)).then(
         () => {
           this.size += line.length;
           this.pause = null;
@@ -167,10 +174,10 @@ class LogFile {
 }
 
 /** fs.write until every byte is out (a regular file may take fewer bytes per call). */
-async function writeAll(fd: number, buf: Buffer): Promise<void> {
+async function writeAll(write: WriteFn, fd: number, buf: Buffer): Promise<void> {
   let off = 0;
   while (off < buf.length) {
-    off += await new Promise<number>((resolve, reject) => fs.write(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve(n))));
+    off += await new Promise<number>((resolve, reject) => write(fd, buf, off, buf.length - off, null, (err, n) => (err ? reject(err) : resolve(n))));
   }
 }
 
