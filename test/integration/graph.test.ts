@@ -34,7 +34,7 @@ describe('backend pinned to Graph', () => {
   it('honours Graph throttling (429 Retry-After) without asking again before it ends', async () => {
     stack.emulator.admin.failGraph({ kind: 'http', status: 429, retryAfterSeconds: 2 }, 1);
     const fresh = await stack.json<InboxCount>(['inbox']);
-    const r = await stack.cli(['inbox', '--max-age', '0', '--json']);
+    const r = await stack.cli(['inbox', '--max-age', '0', '--no-stale', '--json']);
     expect(JSON.parse(r.stdout).error.data).toMatchObject({ code: 'throttled', retryable: true, retryAfterMs: 2000 });
     // During the back-off the last count is served and Graph is not asked again.
     const before = stack.emulator.admin.stats().graphRequests;

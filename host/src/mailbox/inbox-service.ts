@@ -96,10 +96,20 @@ export class InboxService {
     return ewsDisabledAt !== null && (ewsRecheckAt ?? 0) > this.deps.clock.now() ? 'graph' : 'ews';
   }
 
+  /** A new count, or during a back-off (including the one this very request met) the last one, marked stale. */
   private async fetch(account: MailboxAccount): Promise<InboxCount> {
-    const now = this.deps.clock.now();
     const busy = this.busyUntil.get(account.id) ?? 0;
-    if (busy > now) return this.whileBusy(account.id, busy);
+    if (busy > this.deps.clock.now()) return this.whileBusy(account.id, busy);
+    try {
+      return await this.fetchNow(account);
+    } catch (e) {
+      const until = this.busyUntil.get(account.id) ?? 0;
+      if (isAppError(e) && e.code === 'throttled' && until > this.deps.clock.now() && this.last(account.id)) return this.whileBusy(account.id, until);
+      throw e;
+    }
+  }
+
+  private async fetchNow(account: MailboxAccount): Promise<InboxCount> {
     let backend = this.choose(account.id);
     let counts: Counts;
     try {
@@ -195,11 +205,13 @@ export class InboxService {
   }
 }
 
+/** The wait, rounded up to whole seconds: the milliseconds since the server said it mean nothing. */
 function throttledError(waitMs: number): AppError {
-  return new AppError('throttled', `The mailbox server asked to wait ${Math.ceil(waitMs / 1000)} s before the next request.`, {
+  const seconds = Math.max(0, Math.ceil(waitMs / 1000));
+  return new AppError('throttled', `The mailbox server asked to wait ${seconds} s before the next request.`, {
     advice: 'The count will be fetched when the server’s back-off ends; nothing to do.',
     retryable: true,
-    retryAfterMs: Math.max(0, waitMs),
+    retryAfterMs: seconds * 1000,
   });
 }
 
