@@ -1,7 +1,8 @@
 // Consent without the extension: the URL is printed (and opened in the system browser when
-// there is one); the Reply URL comes back either to a one-request listener on its loopback port
-// (--listen) or pasted on stdin (--paste), as the original sample's Listen button and paste box.
-// The listener answers only the request that carries the pending sign-in's state.
+// there is one); the Reply URL comes back either to a listener on its loopback port (--listen)
+// or pasted on stdin (--paste, `consent complete -`), as the original sample's Listen button and
+// paste box. The listener takes only the request that carries the pending sign-in's state, on
+// every loopback address or none, and what it prints from outside is made safe for a terminal.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import readline from 'node:readline';
