@@ -3,12 +3,14 @@
 // a token string; a restart needs no new sign-in; a locked keyring is a clear error that leaves
 // the cache's bytes as they were; the client secret can live in the keyring too.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxCount, StatusResult, TokensViewResult } from '../../shared/protocol';
+import { openCache } from '../../host/src/auth/cache-crypto';
 import { LAUNCHER, startStack, type Stack } from '../support/stack';
 import { filesHolding, readCache, SEALED_MAGIC } from './state-files';
 import { secretServiceMissing, startSecretService, type SecretService } from './secret-service';
@@ -124,6 +126,19 @@ describe.skipIf(missing !== null)(`the token cache with the OS keyring (gnome-ke
     const before = stack.emulator.admin.stats().authorizeRequests;
     expect(await stack.json<InboxCount>(['inbox'])).toMatchObject({ account: ALICE });
     expect(stack.emulator.admin.stats().authorizeRequests).toBe(before);
+  });
+
+  it('moves the cache to a key file set later (a desktop setup moving to a headless one), with no new sign-in', async () => {
+    const keyFile = path.join(dataDir, 'cache.key');
+    const fileKey = randomBytes(32);
+    await fs.writeFile(keyFile, fileKey, { mode: 0o600 });
+    await stack.stopDaemon();
+    await stack.writeConfig({ cacheKeyFile: keyFile });
+    const before = stack.emulator.admin.stats().authorizeRequests;
+    expect(await stack.json<InboxCount>(['inbox', '--max-age', '0'])).toMatchObject({ account: ALICE });
+    expect(stack.emulator.admin.stats().authorizeRequests).toBe(before);
+    expect((await stack.json<StatusResult>(['status'])).cacheKey).toEqual({ kind: 'file', where: keyFile });
+    expect(openCache(await readCache(stack.home), { key: fileKey, source: 'file', where: keyFile })).toMatchObject({ kind: 'sealed' });
   });
 });
 

@@ -37,8 +37,12 @@ export const PLAIN_ADVICE =
   'or set "cacheKeyFile" in config.json to a 0600 file of 32 random bytes (`head -c 32 /dev/urandom > FILE; chmod 600 FILE`), ' +
   'or give a systemd unit `LoadCredentialEncrypted=ews-daemon-cache-key:…` (README, Files).';
 
-/** `create`: make a keyring key when there is none (false while a sealed cache exists). */
-export async function resolveCacheKey(src: CacheKeySources, opts: { create: boolean }): Promise<KeyResolution> {
+/**
+ * `create`: make a keyring key when there is none (false while a sealed cache exists).
+ * `only`: ask that one source (the one a sealed cache names, to re-seal it under the new key).
+ */
+export async function resolveCacheKey(src: CacheKeySources, opts: { create: boolean; only?: KeySourceKind }): Promise<KeyResolution> {
+  if (opts.only) return resolveOnly(src, opts.only);
   if (src.cacheKeyFile !== null) return readKeyFile(src.cacheKeyFile, 'file', true);
   if (src.credentialsDirectory) {
     const cred = path.join(src.credentialsDirectory, SYSTEMD_CREDENTIAL);
@@ -46,6 +50,14 @@ export async function resolveCacheKey(src: CacheKeySources, opts: { create: bool
     if (await fs.stat(cred).then(() => true, () => false)) return readKeyFile(cred, 'systemd', false);
   }
   return fromKeyring(src.keyring, opts.create);
+}
+
+async function resolveOnly(src: CacheKeySources, only: KeySourceKind): Promise<KeyResolution> {
+  const none: KeyResolution = { kind: 'none', why: `no ${only} key`, advice: PLAIN_ADVICE };
+  if (only === 'keyring') return fromKeyring(src.keyring, false);
+  if (only === 'file') return src.cacheKeyFile === null ? none : readKeyFile(src.cacheKeyFile, 'file', true);
+  const cred = src.credentialsDirectory ? path.join(src.credentialsDirectory, SYSTEMD_CREDENTIAL) : null;
+  return cred === null ? none : readKeyFile(cred, 'systemd', false);
 }
 
 async function fromKeyring(keyring: Keyring, create: boolean): Promise<KeyResolution> {

@@ -17,17 +17,23 @@ export interface Sealing {
   log: Log;
 }
 
-/** Seals a plain cache under the lock; true when it wrote (false: gone, sealed or corrupt meanwhile). */
+/**
+ * Seals a plain cache (or one sealed under the previous key: the keyring's before a key file was
+ * set, say) with the key under the lock; true when it wrote (false: gone, done or corrupt).
+ */
 export function sealPlainFile(s: Sealing & { lockFile: string; lockTimeoutMs?: number }): Promise<boolean> {
   return withLock(
     s.lockFile,
     async () => {
       const snap = await readSnapshot(s.file);
-      if (!snap || isSealed(snap.bytes)) return false;
-      const text = snap.bytes.toString('utf8');
-      if (!isJsonObject(text)) return false; // corrupt: the store's load moves it aside as before
-      await writeFileAtomic(s.file, s.protector.encode(text), { mode: 0o600 });
-      s.log.info('encrypted the plain token cache', { file: s.file, key: s.protector.describe().kind });
+      const reseal = snap !== null && s.protector.needsReseal(snap.bytes);
+      if (!snap || (isSealed(snap.bytes) && !reseal)) return false;
+      const decoded = s.protector.decode(snap.bytes);
+      // Corrupt: the store's load moves it aside as before.
+      if (decoded.kind !== 'text' || !isJsonObject(decoded.text)) return false;
+      await writeFileAtomic(s.file, s.protector.encode(decoded.text), { mode: 0o600 });
+      const done = reseal ? 'sealed the token cache again with the new key' : 'encrypted the plain token cache';
+      s.log.info(done, { file: s.file, key: s.protector.describe().kind });
       return true;
     },
     { timeoutMs: s.lockTimeoutMs },

@@ -7,7 +7,7 @@ import type { CacheKeyInfo } from '../../../shared/protocol';
 import { isSealed, openCache, sealedKeyHint, seal, keyIdOf, type CacheKey, type KeySourceKind } from './cache-crypto';
 import { missingKey, type KeyResolution } from './cache-key';
 
-export type ResolveKey = (opts: { create: boolean }) => Promise<KeyResolution>;
+export type ResolveKey = (opts: { create: boolean; only?: KeySourceKind }) => Promise<KeyResolution>;
 
 /** What bytes on disk hold: text to load, or damage to move aside. Throws AppError when locked. */
 export type Decoded = { kind: 'text'; text: string } | { kind: 'damaged'; reason: string };
@@ -21,6 +21,11 @@ const SOURCE_NAME: Record<KeySourceKind | 'unknown', string> = {
 
 export class CacheProtector {
   private key: CacheKey | null = null;
+  /**
+   * The key of another source that the sealed file was sealed with (the keyring's, before a
+   * "cacheKeyFile" was set, say): read with it, written with `key`, so the cache moves over.
+   */
+  private previous: CacheKey | null = null;
   private info: CacheKeyInfo = { kind: 'none', advice: 'The daemon has not opened the token cache yet.' };
   /** Why the cache could not be read, until it can. */
   private failure: AppError | null = null;
@@ -46,6 +51,12 @@ export class CacheProtector {
     return this.key !== null;
   }
 
+  /** True when bytes on disk are sealed under the previous key: to be sealed again with `key`. */
+  needsReseal(bytes: Uint8Array | null): boolean {
+    const hint = bytes ? sealedKeyHint(bytes) : null;
+    return hint !== null && this.previous !== null && hint.keyId === keyIdOf(this.previous.key).toString('hex');
+  }
+
   /** Finds the key for the file as it is now (null: no file). Throws AppError when it cannot. */
   async prepare(current: Uint8Array | null): Promise<void> {
     if (!this.resolve) {
@@ -58,6 +69,7 @@ export class CacheProtector {
       this.key = found.key;
       this.info = { kind: found.key.source, where: found.key.where };
       this.failure = null;
+      this.previous = sealed ? await this.previousKey(current, found.key) : null;
       return;
     }
     const error = found.kind === 'error' ? found.error : sealed ? missingKey(SOURCE_NAME[sealedKeyHint(current)?.source ?? 'unknown']) : null;
@@ -68,8 +80,17 @@ export class CacheProtector {
     throw this.fail(error, found.kind === 'error' ? found.source : 'none');
   }
 
+  /** The key of the source the sealed file names, when it is not the one found first and it fits. */
+  private async previousKey(current: Uint8Array, key: CacheKey): Promise<CacheKey | null> {
+    const hint = sealedKeyHint(current);
+    if (!hint || hint.source === 'unknown' || hint.source === key.source || !this.resolve) return null;
+    if (hint.keyId === keyIdOf(key.key).toString('hex')) return null;
+    const other = await this.resolve({ create: false, only: hint.source }).catch(() => null);
+    return other?.kind === 'key' && keyIdOf(other.key.key).toString('hex') === hint.keyId ? other.key : null;
+  }
+
   decode(bytes: Uint8Array): Decoded {
-    const opened = openCache(bytes, this.key);
+    const opened = openCache(bytes, this.keyFor(bytes));
     if (opened.kind === 'plain' || opened.kind === 'sealed') {
       if (this.failure) this.info = this.key ? { kind: this.key.source, where: this.key.where } : this.info;
       this.failure = null;
@@ -88,6 +109,11 @@ export class CacheProtector {
     return error;
   }
 
+  /** The key whose id the file names (the previous one while the cache moves over), else ours. */
+  private keyFor(bytes: Uint8Array): CacheKey | null {
+    return this.needsReseal(bytes) ? this.previous : this.key;
+  }
+
   encode(text: string | Buffer): string | Buffer {
     return this.key ? seal(text, this.key) : text;
   }
@@ -96,7 +122,7 @@ export class CacheProtector {
   assertWritable(head: Uint8Array | null): void {
     if (head === null || !isSealed(head)) return;
     const hint = sealedKeyHint(head);
-    if (hint && this.key && hint.keyId === keyIdOf(this.key.key).toString('hex')) return;
+    if (hint && this.key && (hint.keyId === keyIdOf(this.key.key).toString('hex') || this.needsReseal(head))) return;
     throw this.lockedError(hint?.source ?? 'unknown');
   }
 

@@ -111,6 +111,31 @@ describe('TokenStore with a key', () => {
     expect(store.keyInfo()).toEqual({ kind: 'file', where: '/keys/cache.key' });
   });
 
+  it('moves a cache sealed with the keyring\'s key over to a key file set later, with the same accounts', async () => {
+    const keyringKey: CacheKey = { key: randomBytes(32), source: 'keyring', where: 'OS keyring' };
+    const fileKey = newKey();
+    await fs.writeFile(file, seal(cacheWith(alice), keyringKey), { mode: 0o600 });
+    const asked: string[] = [];
+    const store = new TokenStore({
+      file, log, clock,
+      resolveKey: async ({ only }) => (asked.push(only ?? 'first'), { kind: 'key', key: only === 'keyring' ? keyringKey : fileKey }),
+    });
+    expect(await usernames(store)).toEqual(['alice@contoso.example']);
+    expect(asked).toEqual(['first', 'keyring']);
+    expect(openCache(await fs.readFile(file), fileKey)).toMatchObject({ kind: 'sealed' });
+    expect(lines).toContain('sealed the token cache again with the new key');
+    expect(store.keyInfo()).toEqual({ kind: 'file', where: '/keys/cache.key' });
+  });
+
+  it('does not move a cache whose own key no longer fits: the wrong-key error stands', async () => {
+    await fs.writeFile(file, seal(cacheWith(alice), { key: randomBytes(32), source: 'keyring', where: 'OS keyring' }), { mode: 0o600 });
+    const before = await fs.readFile(file);
+    const other: CacheKey = { key: randomBytes(32), source: 'keyring', where: 'OS keyring' };
+    const store = new TokenStore({ file, log, clock, resolveKey: async ({ only }) => ({ kind: 'key', key: only === 'keyring' ? other : newKey() }) });
+    await expect(makeApp(store).getTokenCache().getAllAccounts()).rejects.toMatchObject({ code: 'cache_key_wrong' });
+    expect((await fs.readFile(file)).equals(before)).toBe(true);
+  });
+
   it('moves a damaged sealed cache aside like any corrupt one (the copy is kept)', async () => {
     const key = newKey();
     const sealed = seal(cacheWith(alice), key);

@@ -153,7 +153,8 @@ export class TokenStore implements ICachePlugin {
     await this.protector.prepare(current);
     if (this.protector.sealing) {
       const sealing = { file: this.deps.file, lockFile: this.lockFile, lockTimeoutMs: this.deps.lockTimeoutMs, protector: this.protector, log: this.deps.log };
-      if (current !== null && !isSealed(current) && (await sealPlainFile(sealing))) this.stats.writes++;
+      const moveOver = current !== null && (!isSealed(current) || this.protector.needsReseal(current));
+      if (moveOver && (await sealPlainFile(sealing))) this.stats.writes++;
       await sealCorruptCopies(sealing);
     }
     this.opened = true;
