@@ -72,12 +72,13 @@ export class CacheProtector {
       this.previous = sealed ? await this.previousKey(current, found.key) : null;
       return;
     }
-    const error = found.kind === 'error' ? found.error : sealed ? missingKey(SOURCE_NAME[sealedKeyHint(current)?.source ?? 'unknown']) : null;
-    if (!error) {
-      this.info = { kind: 'none', advice: `The token cache is stored unencrypted: ${found.kind === 'none' ? found.why : ''}. ${found.kind === 'none' ? found.advice : ''}` };
+    if (found.kind === 'none' && !sealed) {
+      this.info = { kind: 'none', advice: `The token cache is stored unencrypted: ${found.why}. ${found.advice}` };
       return;
     }
-    throw this.fail(error, found.kind === 'error' ? found.source : 'none');
+    // No key, and a sealed file: say which store held its key.
+    if (found.kind === 'none') throw this.fail(missingKey(SOURCE_NAME[sealedKeyHint(current!)?.source ?? 'unknown']), 'none');
+    throw this.fail(found.error, found.source);
   }
 
   /** The key of the source the sealed file names, when it is not the one found first and it fits. */
