@@ -53,6 +53,16 @@ describe('the token cache without a keyring, then with a key file', () => {
     expect(JSON.parse(r.stdout).error.data).toMatchObject({ code: 'keyring_unavailable', advice: expect.stringMatching(/clientSecretFile/) });
   });
 
+  it('refuses an empty secret, or one with control characters, before asking any keyring', async () => {
+    const empty = await stack.cli(['secret', 'set'], { input: '\n' });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/no secret was given on stdin/);
+    const escape = await stack.cli(['secret', 'set'], { input: 'abc\u001b[31mdef\n' });
+    expect(escape.code).toBe(2);
+    expect(escape.stderr).toMatch(/holds control characters/);
+    expect(escape.stderr).not.toContain('abc');
+  });
+
   posixOnly('refuses a key file others can read, with the chmod that fixes it', async () => {
     await fs.mkdir(path.dirname(keyFile), { mode: 0o700 });
     await fs.writeFile(keyFile, randomBytes(32).toString('hex'), { mode: 0o644 });
