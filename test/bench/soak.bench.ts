@@ -34,6 +34,8 @@ interface Figures {
   calls: number;
   ok: number;
   failures: Map<string, number>;
+  /** The first message seen for each failure code, to say what it was. */
+  examples: Map<string, string>;
   staleMarked: number;
   staleUnmarked: number;
   reconsents: number;
@@ -42,11 +44,12 @@ interface Figures {
   ewsFaults: number;
 }
 
-function errorCode(stdout: string): string {
+function failure(stdout: string): { code: string; message: string } {
   try {
-    return (JSON.parse(stdout) as { error?: { data?: { code?: string } } }).error?.data?.code ?? 'unparsable';
+    const e = (JSON.parse(stdout) as { error?: { message?: string; data?: { code?: string } } }).error;
+    return { code: e?.data?.code ?? 'unparsable', message: e?.message ?? stdout.slice(0, 200) };
   } catch {
-    return 'unparsable';
+    return { code: 'unparsable', message: stdout.slice(0, 200) };
   }
 }
 
@@ -57,8 +60,9 @@ async function oneCall(stack: Stack, f: Figures, n: number): Promise<void> {
   const r = await stack.cli(args);
   f.calls++;
   if (r.code !== 0 && r.code !== 3) {
-    const code = errorCode(r.stdout);
+    const { code, message } = failure(r.stdout);
     f.failures.set(code, (f.failures.get(code) ?? 0) + 1);
+    if (!f.examples.has(code)) f.examples.set(code, `${kind}: ${message}`);
     return;
   }
   f.ok++;
@@ -103,7 +107,7 @@ async function corruptCopies(home: string): Promise<number> {
 
 async function main(): Promise<void> {
   const stack = await startStack();
-  const f: Figures = { calls: 0, ok: 0, failures: new Map(), staleMarked: 0, staleUnmarked: 0, reconsents: 0, kills: 0, tokenFaults: 0, ewsFaults: 0 };
+  const f: Figures = { calls: 0, ok: 0, failures: new Map(), examples: new Map(), staleMarked: 0, staleUnmarked: 0, reconsents: 0, kills: 0, tokenFaults: 0, ewsFaults: 0 };
   try {
     stack.emulator.admin.setLifetimes({ accessTokenSeconds: 3 });
     // The cache sealed under a key file: a headless machine has no keyring to hold the key.
@@ -121,11 +125,15 @@ async function main(): Promise<void> {
     const corrupt = await corruptCopies(stack.home);
     const cache = await fs.readFile(path.join(stack.home, 'token-cache.json'), 'utf8').catch(() => '');
     const plainTokens = /"secret"\s*:/.test(cache);
+    const log = await fs.readFile(path.join(stack.home, 'daemon.log'), 'utf8').catch(() => '');
+    const crashes = log.split('\n').filter((l) => /uncaught exception|unhandled rejection|"msg":"cannot start"/.test(l));
     console.log(`soak: ${MINUTES} min, 3-second access tokens, ${f.kills} kill -9 of the daemon, ${f.tokenFaults} token faults and ${f.ewsFaults} EWS faults injected`);
     console.log(`calls: ${f.calls} (inbox --max-age 0, status, token in turn through the CLI), answered: ${f.ok}`);
     console.log(`failures by code: ${f.failures.size ? [...f.failures].map(([c, n]) => `${c} ${n}`).join(', ') : 'none'}`);
+    for (const [code, example] of f.examples) console.log(`  ${code}, e.g. ${example}`);
     console.log(`stale answers: ${f.staleMarked} marked stale (server back-off), ${f.staleUnmarked} older than asked without saying so`);
     console.log(`re-consents: ${f.reconsents}; corrupt caches: ${corrupt}; cache file ${cache.length > 0 ? (plainTokens ? 'present, HOLDING TOKEN STRINGS' : 'present, sealed') : 'MISSING'}`);
+    console.log(`daemon log: ${crashes.length} crash or start-failure lines${crashes.length ? `, first: ${crashes[0]!.slice(0, 400)}` : ''}`);
     console.log(`token endpoint: ${tokenRequests.refresh_token} refresh_token and ${tokenRequests.authorization_code} authorization_code requests`);
     if (f.reconsents > 0 || corrupt > 0 || f.staleUnmarked > 0 || cache.length === 0 || plainTokens) process.exitCode = 1;
   } finally {
