@@ -62,7 +62,7 @@ async function oneCall(stack: Stack, f: Figures, n: number): Promise<void> {
   if (r.code !== 0 && r.code !== 3) {
     const { code, message } = failure(r.stdout);
     f.failures.set(code, (f.failures.get(code) ?? 0) + 1);
-    if (!f.examples.has(code)) f.examples.set(code, `${kind}: ${message}`);
+    if (!f.examples.has(code)) f.examples.set(code, `${kind} after ${Date.now() - startedAt} ms (${f.kills} kills so far): ${message}`);
     return;
   }
   f.ok++;
