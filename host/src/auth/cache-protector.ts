@@ -115,6 +115,12 @@ export class CacheProtector {
     return this.needsReseal(bytes) ? this.previous : this.key;
   }
 
+  /** A copy's text for searching: opened when sealed under a key we hold, else its bytes as they are. Never throws. */
+  peek(bytes: Uint8Array): string {
+    const opened = openCache(bytes, this.keyFor(bytes));
+    return opened.kind === 'plain' || opened.kind === 'sealed' ? opened.text : Buffer.from(bytes).toString('latin1');
+  }
+
   encode(text: string | Buffer): string | Buffer {
     return this.key ? seal(text, this.key) : text;
   }

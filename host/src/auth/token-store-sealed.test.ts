@@ -11,6 +11,7 @@ import { makeCacheJson, type FixtureAccount } from '../../../test/token-store/ms
 import type { Clock, Log } from '../deps';
 import { isSealed, openCache, seal, type CacheKey } from './cache-crypto';
 import { missingKey, type KeyResolution } from './cache-key';
+import { removeCorruptCopies } from '../daemon/corrupt-copies';
 import { TokenStore } from './token-store';
 
 const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
@@ -161,6 +162,17 @@ describe('TokenStore with a key', () => {
     }
     expect(openCache(await fs.readFile(old), key)).toEqual({ kind: 'sealed', text: '{"RefreshToken": {"x": {"secret": "plain-rt-in-an-old-copy"' });
     expect(openCache(await fs.readFile(path.join(dir, copies[1]!)), key)).toEqual({ kind: 'sealed', text: '{"Account": {"trunc' });
+  });
+
+  it('lets logout find the signed-out account in a sealed corrupt copy, and remove it', async () => {
+    const key = newKey();
+    await fs.writeFile(`${file}.corrupt-1`, seal('{"Account":{"x":{"username":"alice@contoso.example"}},"RefreshToken":{"x":{"secret":"rt-al', key), { mode: 0o600 });
+    await fs.writeFile(`${file}.corrupt-2`, seal('{"RefreshToken":{"uid-b.tenant-x":{"secret":"rt-bob"', key), { mode: 0o600 });
+    const store = storeWith({ kind: 'key', key });
+    await usernames(store);
+    const removed = await removeCorruptCopies(file, [{ id: 'aaaa.tenant', username: 'alice@contoso.example' }], false, log, (b) => store.readableCopy(b));
+    expect(removed).toEqual(['token-cache.json.corrupt-1']);
+    expect((await fs.readdir(dir)).filter((n) => n.includes('corrupt'))).toEqual(['token-cache.json.corrupt-2']);
   });
 
   it('keeps the cache plain when no key is found, and says why with the fix', async () => {

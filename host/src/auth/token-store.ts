@@ -86,6 +86,11 @@ export class TokenStore implements ICachePlugin {
     return this.protector.describe();
   }
 
+  /** A corrupt copy's text, opened with the key when sealed (logout searches it for the account). */
+  readableCopy(bytes: Buffer): string {
+    return this.protector.peek(bytes);
+  }
+
   /** The error that keeps the cache unread (its key locked, missing or wrong), or null. */
   keyError(): AppError | null {
     return this.protector.error();

@@ -247,7 +247,7 @@ export class DaemonCore {
       this.inboxErrors.delete(a.id);
       this.deps.log.info('signed out', { account: a.username });
     }
-    await removeCorruptCopies(this.deps.paths.cacheFile, targets, this.accounts.size === 0, this.deps.log);
+    await removeCorruptCopies(this.deps.paths.cacheFile, targets, this.accounts.size === 0, this.deps.log, (b) => this.deps.store.readableCopy(b));
     this.queueStatus();
     return { removed: targets.map((a) => a.username) };
   }

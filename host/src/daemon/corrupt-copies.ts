@@ -15,8 +15,11 @@ export interface SignedOut {
   username: string;
 }
 
-/** Removes the corrupt copies beside `cacheFile` that the rule above says; returns their names. */
-export async function removeCorruptCopies(cacheFile: string, signedOut: SignedOut[], nobodyLeft: boolean, log: Log): Promise<string[]> {
+/**
+ * Removes the corrupt copies beside `cacheFile` that the rule above says; returns their names.
+ * `readable` turns a copy's bytes into text to search (the token store opens a sealed copy).
+ */
+export async function removeCorruptCopies(cacheFile: string, signedOut: SignedOut[], nobodyLeft: boolean, log: Log, readable: (bytes: Buffer) => string = (b) => b.toString('latin1')): Promise<string[]> {
   const dir = path.dirname(cacheFile);
   const prefix = `${path.basename(cacheFile)}.corrupt-`;
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix));
@@ -24,7 +27,8 @@ export async function removeCorruptCopies(cacheFile: string, signedOut: SignedOu
   const removed: string[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
-    const text = (await fs.readFile(file, 'latin1').catch(() => '')).toLowerCase();
+    const bytes = await fs.readFile(file).catch(() => null);
+    const text = bytes === null ? '' : readable(bytes).toLowerCase();
     if (!nobodyLeft && !needles.some((n) => text.includes(n))) continue;
     await fs.rm(file, { force: true });
     removed.push(name);
