@@ -2,8 +2,8 @@
 // timeout, notifications to listeners, and every pending call rejected (never left hanging) when
 // the socket closes. A client made by connect() rides a daemon restart: an idempotent call
 // (IDEMPOTENT) whose connection ends before its answer reconnects, starting the daemon again
-// unless noStart, and is asked once more; any other call fails with daemon_unreachable, since
-// it may have taken effect. Types come from shared/protocol by `import type` only, so zod is
+// unless noStart, and is asked again (at most MAX_REASKS times); any other call fails with
+// daemon_unreachable, since it may have taken effect. Types come from shared/protocol by `import type` only, so zod is
 // not loaded.
 import type { Duplex } from 'node:stream';
 import { AppError, fromRpcError, type RpcError } from '../../../shared/errors';
@@ -27,6 +27,16 @@ type NotificationListener = (method: string, params: unknown) => void;
 
 /** Calls that change nothing (or only renew a token): asking twice does no harm. */
 const IDEMPOTENT: ReadonlySet<string> = new Set<MethodName>(['status', 'inbox.count', 'tokens.view', 'token.get']);
+
+/**
+ * Times an idempotent call is asked again after its connection ended: the first new connection
+ * may still reach the dying daemon's listener (the kernel closes a killed process's descriptors
+ * one by one), so one is not always enough; three ride a restart and stop a daemon that dies on
+ * every attempt from being restarted without end.
+ */
+const MAX_REASKS = 3;
+/** Pause before the 2nd and 3rd re-ask, times the attempt number (ms). */
+const REASK_PAUSE_MS = 50;
 
 /** The errors that mean "the connection ended before the answer", as opposed to a daemon's error or a timeout. */
 const connectionLost = new WeakSet<AppError>();
@@ -74,12 +84,17 @@ export class RpcClient {
 
   /** One call; an idempotent one is asked once more on a new connection if the daemon went away mid-call. */
   async call<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
-    try {
-      return await this.callOnce(method, params, opts);
-    } catch (e) {
-      if (!(e instanceof AppError) || !connectionLost.has(e) || !IDEMPOTENT.has(method) || !this.reconnect || this.closedByUs) throw e;
-      await this.reopen();
-      return this.callOnce(method, params, opts);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.callOnce(method, params, opts);
+      } catch (e) {
+        const again = e instanceof AppError && connectionLost.has(e) && IDEMPOTENT.has(method) && this.reconnect !== null && !this.closedByUs;
+        if (!again || attempt > MAX_REASKS) throw e;
+        // A daemon killed mid-call closes our connection before its listening socket: the first
+        // reconnect may reach that dying listener and be reset at once. Wait a little, ask again.
+        if (attempt > 1) await new Promise((r) => setTimeout(r, REASK_PAUSE_MS * attempt));
+        await this.reopen();
+      }
     }
   }
 
