@@ -2,11 +2,14 @@
 // (background scripts, gecko id). The Reply URL's origins are the only host permissions: the
 // consent-capture rule may redirect only there (DNR needs no permission for the initiator of a
 // main-frame navigation); the callback page is reachable only from the sign-in hosts.
+// Two flavours: 'release' (what the package carries and the stores get) and 'test', which also
+// lets the local emulator's sign-in pages (https://localhost:PORT) reach the callback page.
 // Change a page's path here, change its use in src/lib/pages.ts.
 import { defineManifest } from '@crxjs/vite-plugin';
 import { EXTENSION_PUBLIC_KEY, FIREFOX_ADDON_ID, PRODUCT_VERSION } from '../shared/constants.ts';
 
 export type Target = 'chrome' | 'firefox';
+export type Flavour = 'release' | 'test';
 
 /** Loopback Reply URLs (the daemon's default http://localhost:53100/callback and its kin). */
 const REPLY_URL_ORIGINS = ['http://localhost/*', 'http://127.0.0.1/*'];
@@ -14,9 +17,8 @@ const REPLY_URL_ORIGINS = ['http://localhost/*', 'http://127.0.0.1/*'];
 /**
  * Pages that send the sign-in tab to the Reply URL. Chromium lets a navigation reach the callback
  * page only if its initiator's origin is in web_accessible_resources.matches (tried: an initiator
- * outside the list gets "<id> is blocked"). Entra's sign-in hosts in every cloud, and a local
- * authority (the emulator, https://localhost:PORT). An authority elsewhere needs
- * `ews-daemon consent --listen` instead.
+ * outside the list gets "<id> is blocked"). Entra's sign-in hosts in every cloud. An authority
+ * elsewhere needs `ews-daemon consent --listen` instead.
  */
 const AUTHORITY_ORIGINS = [
   'https://login.microsoftonline.com/*',
@@ -25,11 +27,13 @@ const AUTHORITY_ORIGINS = [
   'https://login.microsoftonline.us/*',
   'https://login.chinacloudapi.cn/*',
   'https://login.partner.microsoftonline.cn/*',
-  'https://localhost/*',
-  'https://127.0.0.1/*',
 ];
 
-export function manifestFor(target: Target) {
+/** The emulator's sign-in pages (test/emulator, https://localhost:PORT): test builds only. */
+const TEST_AUTHORITY_ORIGINS = ['https://localhost/*', 'https://127.0.0.1/*'];
+
+export function manifestFor(target: Target, flavour: Flavour = 'release') {
+  const authorities = flavour === 'test' ? [...AUTHORITY_ORIGINS, ...TEST_AUTHORITY_ORIGINS] : AUTHORITY_ORIGINS;
   const background =
     target === 'firefox' ? { scripts: ['src/background/main.ts'], type: 'module' as const } : { service_worker: 'src/background/main.ts', type: 'module' as const };
   return defineManifest({
@@ -53,8 +57,9 @@ export function manifestFor(target: Target) {
     icons: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png', 48: 'icons/icon-48.png', 128: 'icons/icon-128.png' },
     action: { default_popup: 'src/popup/index.html', default_title: 'ews-daemon', default_icon: { 16: 'icons/icon-16.png', 32: 'icons/icon-32.png' } },
     background,
-    permissions: ['nativeMessaging', 'declarativeNetRequestWithHostAccess', 'storage'],
+    // notifications: one desktop notification when an account needs sign-in (sign-in-notice.ts).
+    permissions: ['nativeMessaging', 'declarativeNetRequestWithHostAccess', 'storage', 'notifications'],
     host_permissions: REPLY_URL_ORIGINS,
-    web_accessible_resources: [{ resources: ['src/callback/index.html'], matches: [...AUTHORITY_ORIGINS, ...REPLY_URL_ORIGINS] }],
+    web_accessible_resources: [{ resources: ['src/callback/index.html'], matches: [...authorities, ...REPLY_URL_ORIGINS] }],
   });
 }

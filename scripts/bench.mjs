@@ -5,11 +5,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { ensureBrowsers } from './browsers.mjs';
 
 const filter = process.argv[2] ?? '';
 const files = readdirSync('test/bench').filter((f) => f.endsWith('.bench.ts') && f.includes(filter)).sort();
 const outdir = path.resolve('.tmp/bench');
 mkdirSync(outdir, { recursive: true });
+// The popup benchmark drives Chromium: find it (or, as root on Debian, install it) first.
+if (files.some((f) => f.startsWith('popup'))) {
+  const { found } = ensureBrowsers(['chromium'], (line) => console.log(line));
+  if (found.chromium) process.env.CHROMIUM = found.chromium;
+}
 let failed = 0;
 for (const file of files) {
   const outfile = path.join(outdir, file.replace(/\.ts$/, '.mjs'));

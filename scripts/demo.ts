@@ -2,10 +2,16 @@
 // their own temporary home, the companion installed for a private Chromium profile, Chromium
 // with the extension (headed when DISPLAY is set), a sign-in through the emulator's consent
 // page, then the Inbox count the popup shows and screenshots of the popup and the token viewer.
-// Everything it started is stopped and removed at the end, on failure and on Ctrl-C.
+// No Chromium-family browser here: as root with apt-get, Debian's chromium is installed first;
+// otherwise the demo runs everything but the browser (scripts/demo-headless.ts) and ends with
+// the command that adds it. Everything it started is stopped and removed at the end, on failure
+// and on Ctrl-C.
 import path from 'node:path';
+import { ensureBrowsers, installHint } from './browsers.mjs';
+import { headlessDemo } from './demo-headless';
 import { screenshot, signInThroughPopup, startBrowserStack, type BrowserStack } from '../test/e2e/harness';
 import { waitForText, waitUntil } from '../test/e2e/wait';
+import type { Stack } from '../test/support/stack';
 
 const USER = 'alice@contoso.example';
 /** How long a headed browser stays open after the sign-in, so it can be looked at (seconds). */
@@ -13,6 +19,8 @@ const LINGER_SECONDS = Number(process.env.DEMO_LINGER_SECONDS ?? (process.env.DI
 
 const say = (line = '') => process.stdout.write(`${line}\n`);
 let starting: Promise<BrowserStack> | null = null;
+/** What the browserless demo started, to stop on the way out. */
+const stacks: Stack[] = [];
 let interrupted = false;
 let closing: Promise<void> | null = null;
 
@@ -20,6 +28,7 @@ function cleanUp(): Promise<void> {
   closing ??= (async () => {
     const b = await starting?.catch(() => null);
     await b?.close();
+    await Promise.all(stacks.map((s) => s.close()));
   })();
   return closing;
 }
@@ -28,12 +37,12 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
   process.on(signal, () => {
     if (interrupted) return;
     interrupted = true;
-    say(`\n${signal}: stopping Chromium, the daemon and the emulator…`);
+    say(`\n${signal}: stopping the browser, the daemon and the emulator…`);
     void cleanUp().finally(() => process.exit(code));
   });
 }
 
-async function main(): Promise<void> {
+async function browserDemo(): Promise<void> {
   const headless = !process.env.DISPLAY;
   say(`Starting the Entra/EWS emulator, a daemon home and Chromium (${headless ? 'headless: no DISPLAY' : 'headed'}) with the extension…`);
   starting = startBrowserStack({ headless, playwrightHandlesSignals: false });
@@ -73,16 +82,26 @@ function realTenant(): void {
   say('     (or, without a browser: host/bin/ews-daemon consent --listen, then host/bin/ews-daemon inbox).');
 }
 
+const { found, missing } = ensureBrowsers(['chromium'], say);
 let exitCode = 0;
 try {
-  await main();
+  if (found.chromium) await browserDemo();
+  else {
+    say(`${missing.chromium}: the demo runs everything but the browser.`);
+    await headlessDemo(say, stacks);
+  }
 } catch (e) {
   exitCode = 1;
   // After Ctrl-C the browser goes away under main(): that is not a failure to report.
   if (!interrupted) say(`\nThe demo failed: ${e instanceof Error ? e.message : String(e)}`);
 } finally {
-  if (!interrupted) say('Cleaning up (Chromium, daemon, emulator, temporary folders)…');
+  if (!interrupted) say(`Cleaning up (${found.chromium ? 'Chromium, ' : ''}daemon, emulator, temporary folders)…`);
   await cleanUp();
 }
 if (!interrupted) realTenant();
+if (!interrupted && !found.chromium && exitCode === 0) {
+  say('');
+  say('The browser part (the extension signing in, the popup, the badge) needs Chromium. Add it, then run the demo again:');
+  say(`  ${installHint(['chromium'])} && npm run demo`);
+}
 process.exit(interrupted ? 130 : exitCode);

@@ -1,8 +1,12 @@
 // `npm test`: builds what the tests run (host bundles, extension), then the type check, the
 // linter and the whole vitest suite (unit, integration, end to end). Ends with one line,
-// "N passed, N failed", counting the type check and the linter as one check each.
+// "N passed, N failed" (", N skipped" when some were), counting the type check, the linter and
+// the import check as one check each; skipped tests are named, with why, on the line before it.
+// The browser tests need Chromium and Firefox: found on the machine, or (as root with apt-get)
+// installed from Debian first; otherwise they are skipped and everything else runs.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { ensureBrowsers } from './browsers.mjs';
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', shell: false }).status === 0;
 const npx = (...args) => run('npx', ['--no-install', ...args]);
@@ -18,17 +22,41 @@ const check = (name, ok) => {
   return ok;
 };
 
+/**
+ * Skipped tests grouped by why: a suite skipped on purpose says so in its name, "… (skipped: WHY)"
+ * (test/e2e/harness.ts, test/firefox/firefox.ts); any other skip is named by its file.
+ */
+function skippedByReason(report) {
+  const out = new Map();
+  for (const file of report.testResults) {
+    for (const t of file.assertionResults) {
+      if (t.status !== 'pending' && t.status !== 'skipped' && t.status !== 'todo') continue;
+      const why = [...t.ancestorTitles, t.title].map((x) => /\(skipped: (.*)\)$/.exec(x)?.[1]).find(Boolean);
+      const key = why ? `${file.name.replace(`${process.cwd()}/`, '')}: ${why}` : `${file.name.replace(`${process.cwd()}/`, '')} (skipped in the test itself)`;
+      out.set(key, (out.get(key) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
 if (!check('build', run('npm', ['run', '-s', 'build']))) {
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(1);
 }
 check('type check (tsc --noEmit)', npx('tsc', '--noEmit', '-p', '.'));
 check('lint (eslint)', npx('eslint', '.'));
+check('imports (no cycle, one-way layers)', run(process.execPath, ['scripts/check-imports.mjs']));
+
+const browsers = ensureBrowsers(['chromium', 'firefox'], (line) => console.log(line));
+// The tests find the same browsers again (scripts/browsers.mjs); naming them settles any doubt.
+if (browsers.found.chromium) process.env.CHROMIUM = browsers.found.chromium;
+if (browsers.found.firefox) process.env.FIREFOX = browsers.found.firefox;
 
 mkdirSync('test-artifacts', { recursive: true });
 const report = 'test-artifacts/vitest.json';
 const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)];
 const vitestOk = npx(...args);
+let skipped = new Map();
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed += r.numPassedTests;
@@ -36,9 +64,12 @@ try {
   // A file that failed to load fails no test of its own: count it once.
   if (r.numFailedTests === 0 && (r.numFailedTestSuites > 0 || !vitestOk)) failed++;
   if (r.numTotalTests === 0) failed++;
+  skipped = skippedByReason(r);
 } catch {
   failed++;
   console.error('✗ vitest wrote no report');
 }
-console.log(`${passed} passed, ${failed} failed`);
+const skippedCount = [...skipped.values()].reduce((a, b) => a + b, 0);
+for (const [reason, n] of skipped) console.log(`${n} skipped: ${reason}`);
+console.log(`${passed} passed, ${failed} failed${skippedCount ? `, ${skippedCount} skipped` : ''}`);
 process.exit(failed === 0 ? 0 : 1);

@@ -43,6 +43,11 @@ export const ERROR_CODES = [
   'mailbox_error', // an EWS/Graph error response other than the above
   'malformed_response', // a reply that could not be parsed
   'scope_missing', // the grant lacks a scope a backend needs (e.g. Graph Mail.ReadBasic)
+  // the device code flow
+  'device_code_expired', // expired_token: nobody entered the code in time
+  'device_code_declined', // authorization_declined: the user said no on the verification page
+  'device_code_invalid', // bad_verification_code: Entra does not know the device code
+  'cancelled', // the caller cancelled (Ctrl-C, consent.deviceCode.cancel)
   // the token cache at rest
   'keyring_locked', // the OS keyring holds the cache key (or client secret) but is locked
   'cache_key_missing', // the cache is encrypted and its key is nowhere to be found
@@ -105,7 +110,21 @@ export function toRpcError(e: AppError): RpcError {
   return { code: RPC_NUMERIC[e.data.code] ?? RPC_APP_ERROR, message: e.message, data: e.data };
 }
 
-export function fromRpcError(e: RpcError): AppError {
-  const { code, ...fields } = e.data;
-  return new AppError(code, e.message, fields);
+/**
+ * An error as it arrived over the wire, checked: one whose `data.code` this version knows keeps
+ * its message and fields; anything else (an older or newer peer, a foreign process) becomes
+ * 'internal', saying so. The one conversion every client uses (shared/rpc-peer.ts).
+ */
+export function fromWire(e: unknown, what: string): AppError {
+  const err = typeof e === 'object' && e !== null ? (e as Partial<RpcError>) : {};
+  const message = typeof err.message === 'string' ? err.message : 'no message';
+  const data = typeof err.data === 'object' && err.data !== null ? (err.data as Partial<ErrorData>) : null;
+  if (data && typeof data.code === 'string' && (ERROR_CODES as readonly string[]).includes(data.code)) {
+    const { code, advice, retryable, ...rest } = data as ErrorData;
+    return new AppError(code, message, { ...rest, advice: typeof advice === 'string' ? advice : '', retryable: retryable === true });
+  }
+  return new AppError('internal', `${what} failed with an error this version cannot read (${message}).`, {
+    advice: 'Update ews-daemon and its extension to the same version; the daemon log has the detail.',
+    retryable: false,
+  });
 }

@@ -4,7 +4,11 @@
 // yields whole ones only, and never allocates what a hostile length asks for before the bytes
 // have arrived.
 
-/** Host → browser: Chromium kills the port on a larger frame (REFERENCE.md, native messaging). */
+/**
+ * Host → browser: "The maximum size of a single message from the native messaging host is 1 MB";
+ * Chromium kills the port on a larger frame, and Firefox reads no more either
+ * (https://developer.chrome.com/docs/extensions/develop/concepts/native-messaging).
+ */
 export const MAX_TO_BROWSER = 1024 * 1024;
 /** Browser → host and socket frames: Chromium's practical ceiling is 64 MiB. */
 export const MAX_FRAME = 64 * 1024 * 1024;

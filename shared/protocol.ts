@@ -61,6 +61,15 @@ export const BackendStatus = z.object({
 });
 export type BackendStatus = z.infer<typeof BackendStatus>;
 
+/** How counts reach subscribers: pushed by EWS streaming, polled, or fetched only when asked. */
+export const RealtimeStatus = z.object({
+  kind: z.enum(['streaming', 'polling', 'off']),
+  since: z.number(),
+  /** One sentence, e.g. "polling every 60 s: Microsoft Graph answers, …". */
+  reason: z.string(),
+});
+export type RealtimeStatus = z.infer<typeof RealtimeStatus>;
+
 export const AccessTokenStatus = z.object({
   resource: Backend,
   scopes: z.array(z.string()),
@@ -82,8 +91,21 @@ export const AccountStatus = z.object({
   refreshTokenLapsesAt: z.number().nullable(),
   backend: BackendStatus,
   inbox: InboxCount.nullable(),
+  /** How counts arrive; added with EWS streaming, so absent from older daemons. */
+  realtime: RealtimeStatus.optional(),
 });
 export type AccountStatus = z.infer<typeof AccountStatus>;
+
+/**
+ * How the daemon's app registration proves itself: a confidential client with a secret or a
+ * certificate, or a public client (no credential: PKCE alone, "Mobile and desktop applications").
+ */
+export const ClientInfo = z.object({
+  kind: z.enum(['public', 'confidential']),
+  credential: z.enum(['none', 'secret', 'certificate']),
+  clientId: z.string(),
+});
+export type ClientInfo = z.infer<typeof ClientInfo>;
 
 /**
  * Where the token cache's key is: the OS keyring, a key file (`where` is its path), a systemd
@@ -114,6 +136,8 @@ export const StatusResult = z.object({
   }),
   accounts: z.array(AccountStatus),
   pendingConsents: z.number().int(),
+  /** Absent from daemons that predate public clients. */
+  client: ClientInfo.optional(),
   /** Added in 0.2: older daemons leave it out. */
   cacheKey: CacheKeyInfo.optional(),
 });
@@ -148,6 +172,19 @@ export const ConsentCompleteResult = z.discriminatedUnion('kind', [
 export type ConsentCompleteResult = z.infer<typeof ConsentCompleteResult>;
 
 export const ConsentCancelParams = z.object({ state: z.string().min(1) });
+
+/** The device code flow: what to show the user, and the flow to wait for or cancel. */
+export const DeviceCodeBeginResult = z.object({
+  /** Names the flow for wait and cancel. Not a secret (the device code itself never leaves the daemon). */
+  flowId: z.string(),
+  userCode: z.string(),
+  verificationUri: z.string().url(),
+  expiresAt: z.number(),
+  /** Entra's own sentence saying where to go and what to type. */
+  message: z.string(),
+});
+export type DeviceCodeBeginResult = z.infer<typeof DeviceCodeBeginResult>;
+export const DeviceCodeFlowParams = z.object({ flowId: z.string().min(1) });
 export const ConsentCancelResult = z.object({ cancelled: z.boolean() });
 
 export const InboxCountParams = AccountSelector.extend({
@@ -201,35 +238,56 @@ export const TokenGetResult = z.object({
 
 export const EmptyParams = z.object({}).strict().optional();
 
+/** `watching: true` while a person looks (the popup open, `ews-daemon watch`): counts are polled faster where nothing pushes. */
+export const EventsSubscribeParams = z.object({ watching: z.boolean().optional() }).strict().optional();
+
 /** The native host's first frame on the socket: who launched it. Not callable by extensions. */
 export const RelayHelloParams = z.object({ origin: z.string().min(1) });
 
-export interface MethodSpec<P extends z.ZodTypeAny, R extends z.ZodTypeAny> {
+/**
+ * Who may call a method: `cli` is any client of the daemon's socket (the CLI, scripts), which
+ * only this user can open; `extension` a browser extension relayed by the native host, after
+ * its origin was accepted; `relay` the native host itself, in its first frame only.
+ */
+export type Caller = 'cli' | 'extension' | 'relay';
+
+export interface MethodSpec<P extends z.ZodTypeAny, R extends z.ZodTypeAny, C extends readonly Caller[]> {
   params: P;
   result: R;
-  /** May a native-messaging caller (the extension) call it? */
-  nativeMessaging: boolean;
+  callers: C;
 }
-function method<P extends z.ZodTypeAny, R extends z.ZodTypeAny>(params: P, result: R, nativeMessaging = true): MethodSpec<P, R> {
-  return { params, result, nativeMessaging };
+const ANY_CLIENT = ['cli', 'extension'] as const;
+function method<P extends z.ZodTypeAny, R extends z.ZodTypeAny, const C extends readonly Caller[] = typeof ANY_CLIENT>(params: P, result: R, callers?: C): MethodSpec<P, R, C> {
+  return { params, result, callers: callers ?? (ANY_CLIENT as unknown as C) };
 }
 
+/** Every method once: its params, its result and who may call it. Change it, change PROTOCOL.md. */
 export const METHODS = {
   status: method(EmptyParams, StatusResult),
   'consent.begin': method(ConsentBeginParams, ConsentBeginResult),
   'consent.complete': method(ConsentCompleteParams, ConsentCompleteResult),
   'consent.cancel': method(ConsentCancelParams, ConsentCancelResult),
+  'consent.deviceCode.begin': method(EmptyParams, DeviceCodeBeginResult),
+  /** Resolves when the user has signed in (or the flow failed, expired or was cancelled). */
+  'consent.deviceCode.wait': method(DeviceCodeFlowParams, ConsentCompleteResult),
+  'consent.deviceCode.cancel': method(DeviceCodeFlowParams, ConsentCancelResult),
   'inbox.count': method(InboxCountParams, InboxCount),
   'tokens.view': method(AccountSelector.optional(), TokensViewResult),
   'account.remove': method(AccountSelector.optional(), AccountRemoveResult),
-  'token.get': method(TokenGetParams.optional(), TokenGetResult, false),
-  'events.subscribe': method(EmptyParams, z.object({ subscribed: z.literal(true) })),
-  'relay.hello': method(RelayHelloParams, z.object({ accepted: z.literal(true) }), false),
+  // Raw tokens go only to this user's local scripts, never to a browser.
+  'token.get': method(TokenGetParams.optional(), TokenGetResult, ['cli']),
+  'events.subscribe': method(EventsSubscribeParams, z.object({ subscribed: z.literal(true) })),
+  'relay.hello': method(RelayHelloParams, z.object({ accepted: z.literal(true) }), ['relay']),
 } as const;
 
 export type MethodName = keyof typeof METHODS;
+/** What a caller sends (defaults not yet applied). */
 export type ParamsOf<M extends MethodName> = z.input<(typeof METHODS)[M]['params']>;
+/** What a handler receives: the params after the schema checked them. */
+export type CheckedParamsOf<M extends MethodName> = z.output<(typeof METHODS)[M]['params']>;
 export type ResultOf<M extends MethodName> = z.infer<(typeof METHODS)[M]['result']>;
+/** The methods a browser extension may call (through the native host). */
+export type ExtensionMethod = { [M in MethodName]: 'extension' extends (typeof METHODS)[M]['callers'][number] ? M : never }[MethodName];
 
 /** Notifications the daemon sends to `events.subscribe` callers. */
 export const NOTIFICATIONS = {
@@ -237,6 +295,9 @@ export const NOTIFICATIONS = {
   'inbox.changed': InboxCount,
 } as const;
 export type NotificationName = keyof typeof NOTIFICATIONS;
+export type NotificationParamsOf<N extends NotificationName> = z.infer<(typeof NOTIFICATIONS)[N]>;
+/** One notification, as a tagged union on its method: a `switch` over `method` narrows `params`. */
+export type Notification = { [N in NotificationName]: { method: N; params: NotificationParamsOf<N> } }[NotificationName];
 
 export function isMethodName(name: string): name is MethodName {
   return Object.prototype.hasOwnProperty.call(METHODS, name);

@@ -36,7 +36,7 @@ export function view(over: Partial<View> = {}): View {
     statusAt: T0,
     consent: null,
     pendingConsents: 0,
-    install: { command: 'npx ews-daemon install --browser chromium', fromClone: 'host/bin/ews-daemon install --browser chromium', browserFlag: 'chromium' },
+    install: { command: 'ews-daemon install --browser chromium', fromClone: 'host/bin/ews-daemon install --browser chromium', browserFlag: 'chromium' },
     ...over,
   };
 }

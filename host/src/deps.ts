@@ -33,6 +33,19 @@ export interface Http {
   request(req: HttpRequest): Promise<HttpResponse>;
 }
 
+/** A response whose body is read as it arrives (a long-lived stream such as EWS GetStreamingEvents). */
+export interface HttpStreamResponse {
+  status: number;
+  /** Header names in lower case; set-cookie values joined with ", ". */
+  headers: Record<string, string>;
+  /** The body, chunk by chunk; ends when the server ends it, throws when the connection fails or the signal aborts. */
+  chunks: AsyncIterable<Buffer>;
+}
+/** Opens a request whose answer is streamed; no overall timeout (the caller's signal ends it). */
+export interface HttpStream {
+  open(req: Omit<HttpRequest, 'timeoutMs'> & { signal: AbortSignal }): Promise<HttpStreamResponse>;
+}
+
 export type LogFields = Record<string, unknown>;
 /** Structured log. Fields named like secrets are redacted by the implementation, but never pass one. */
 export interface Log {

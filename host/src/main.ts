@@ -8,6 +8,8 @@ import { COMMANDS, usage, type CliContext } from './cli/commands';
 import { EXTRA_COMMANDS } from './cli/extra-commands';
 import { secret } from './cli/secret-command';
 import { formatError } from './cli/format';
+import { lineWriter } from './cli/line-writer';
+import { terminalJson, terminalText } from './cli/terminal-text';
 import { resolvePaths } from './config/paths';
 
 const OPTIONS = {
@@ -22,6 +24,7 @@ const OPTIONS = {
   resource: { type: 'string' },
   'force-refresh': { type: 'boolean' },
   listen: { type: 'boolean' },
+  'device-code': { type: 'boolean' },
   paste: { type: 'boolean' },
   admin: { type: 'boolean' },
   'no-open': { type: 'boolean' },
@@ -30,6 +33,7 @@ const OPTIONS = {
   'user-data-dir': { type: 'string' },
   'extension-id': { type: 'string', multiple: true },
   service: { type: 'boolean' },
+  zip: { type: 'string' },
 } as const;
 const GLOBAL = ['json', 'config', 'no-start', 'help'];
 
@@ -50,9 +54,11 @@ function help(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  const err = (line: string) => process.stderr.write(`${line}\n`);
   let json = argv.includes('--json');
+  // Every line leaves through here: stripped of terminal controls (escaped, for --json), and
+  // quiet when the reader has gone (`| head`).
+  const err = lineWriter(process.stderr, terminalText);
+  const out = lineWriter(process.stdout, (text) => (json ? terminalJson(text) : terminalText(text)), (e) => err(`ews-daemon: cannot write to standard output (${e.code ?? e.message}).`));
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     json = values.json === true;
@@ -81,8 +87,5 @@ function fromUnknown(e: unknown): AppError {
   return new AppError('internal', `Unexpected error: ${err.message ?? String(e)}`, { advice: 'This is a bug; please report it with the command you ran.', retryable: false });
 }
 
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
-// The daemon has closed its socket and flushed its cache by now; don't let a lingering
-// keep-alive connection hold the process open.
-if (process.argv[2] === 'run') setTimeout(() => process.exit(code), 500).unref();
+// No process.exit: every command, the daemon too, ends when nothing it opened is left open.
+process.exitCode = await main(process.argv.slice(2));

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
+import { ConfidentialClientApplication, TokenCacheContext, type ICachePlugin } from '@azure/msal-node';
 import { MsalClient } from '../../host/src/auth/msal-client';
 import { TokenStore } from '../../host/src/auth/token-store';
 import { loadConfig } from '../../host/src/config/load-config';
@@ -59,10 +59,17 @@ async function silentToken(stack: Stack) {
   const daemonPath = await sample(20_000, () => refresher.getToken(ours.id, 'ews'));
   await refresher.stop();
   const msalOurs = await sample(2000, () => ours.msal.acquire(ours.id, 'ews', { forceRefresh: false }));
+  const hookStore = new TokenStore({ file: cacheFile, log: silentLog });
+  const hookCtx = new TokenCacheContext(new ConfidentialClientApplication({ auth: { clientId: config.clientId, clientSecret: 'unused' }, cache: { cachePlugin: hookStore } }).getTokenCache(), false);
+  const hooks = await sample(20_000, async () => {
+    await hookStore.beforeCacheAccess(hookCtx);
+    await hookStore.afterCacheAccess(hookCtx);
+  });
   const naive = await msalWith(new ReadEveryTimePlugin(cacheFile));
   const msalNaive = await sample(2000, () => naive.msal.acquire(naive.id, 'ews', { forceRefresh: false }));
   await http.close();
   console.log(`silent token, warm cache: median ${(daemonPath * 1000).toFixed(2)} µs per call (target ≤ 0.5 ms); read-every-time plugin ${ms(msalNaive)}; ${(msalNaive / daemonPath).toFixed(0)}× faster (target ≥ 10×)`);
+  console.log(`  the token store's cache hooks alone, warm (a stat, no read): median ${(hooks * 1000).toFixed(1)} µs per access (target ≤ 100 µs)`);
   console.log(`  through MSAL's acquireTokenSilent: with the token store ${ms(msalOurs)}, with the read-every-time plugin ${ms(msalNaive)} (msal-node 7 re-parses its own cache snapshot on every silent call, so the plugin's skipped read is a small part)`);
 }
 
@@ -120,6 +127,7 @@ async function thousandAtExpiry(stack: Stack) {
   await new Promise((r) => setTimeout(r, 3500)); // expired now; renewals are spaced ≥ 30 s apart
   stack.emulator.admin.resetStats();
   const client = await RpcClient.connect({ socketPath: `${stack.home}/daemon.sock`, noStart: true });
+  await client.call('status'); // the daemon answers a connection's first frame before it reads on: not one of the thousand
   await Promise.all(Array.from({ length: 1000 }, () => client.call('inbox.count', { maxAgeMs: 0 })));
   client.close();
   const n = stack.emulator.admin.stats().tokenRequests.refresh_token;

@@ -1,6 +1,7 @@
 // Native-host benchmarks (issue 3): start to first answer with the daemon warm, against the
-// floor of `node -e ''`; a status round trip through one relay (median, p99); sustained
-// messages per second through one relay. The relay is spoken to through real pipes, as a browser would.
+// floor of `node -e ''`; how soon it exits once the browser closes stdin; a status round trip
+// through one relay (median, p99); sustained messages per second through one relay. The relay
+// is spoken to through real pipes, as a browser would.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -47,12 +48,15 @@ try {
   const env = stack.env;
 
   const start: number[] = [];
+  const exit: number[] = [];
   for (let i = 0; i < 20; i++) {
     const t = performance.now();
     const relay = new Relay(env);
     await relay.call(1);
     start.push(performance.now() - t);
+    const closedAt = performance.now();
     await relay.close();
+    exit.push(performance.now() - closedAt);
   }
   const floor: number[] = [];
   for (let i = 0; i < 20; i++) {
@@ -61,6 +65,7 @@ try {
     floor.push(performance.now() - t);
   }
   console.log(`native host start to first answer: median ${median(start).toFixed(1)} ms; node -e '' ${median(floor).toFixed(1)} ms; ${(median(start) / median(floor)).toFixed(2)}× the floor (target ≤ 1.5×)`);
+  console.log(`native host stdin closed to exit: median ${median(exit).toFixed(1)} ms, max ${Math.max(...exit).toFixed(1)} ms (target ≤ 1000 ms)`);
 
   const relay = new Relay(env);
   await relay.call(0);

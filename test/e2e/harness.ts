@@ -10,11 +10,17 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
 import { EXTENSION_ID } from '../../shared/constants';
+import { installHint, locate } from '../../scripts/browsers.mjs';
 import { alive, REPO, startStack, type Stack } from '../support/stack';
 
-export const EXTENSION_DIR = path.join(REPO, 'extension', 'dist');
+/** The test flavour of the extension (vite --mode test): it lets the emulator's sign-in pages reach the callback page. */
+export const EXTENSION_DIR = path.join(REPO, 'extension', 'dist-test');
 export const ARTIFACTS = path.join(REPO, 'test-artifacts');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const found = locate('chromium');
+/** The Chromium-family browser the tests and the demo drive ($CHROMIUM, else the first found), or null. */
+export const CHROMIUM = found.path;
+/** Why the browser tests cannot run here, for their names and `npm test`'s closing lines; '' when they can. */
+export const NO_CHROMIUM = found.path ? '' : `skipped: ${found.problem}; add it with \`${installHint(['chromium'])}\` or set CHROMIUM`;
 export const POPUP_URL = `chrome-extension://${EXTENSION_ID}/src/popup/index.html`;
 export const VIEWER_URL = `chrome-extension://${EXTENSION_ID}/src/viewer/index.html`;
 export const CALLBACK_URL = `chrome-extension://${EXTENSION_ID}/src/callback/index.html`;
@@ -37,6 +43,10 @@ export interface StartOptions {
   playwrightHandlesSignals?: boolean;
   /** Extra daemon config keys (pollIntervalSeconds is 5 here, the least allowed, so events come fast). */
   config?: Record<string, unknown>;
+  /** The unpacked extension Chromium loads (default EXTENSION_DIR). */
+  extensionDir?: string;
+  /** The ews-daemon launcher the stack runs, and whose install registers the companion (default the checkout's). */
+  launcher?: string;
 }
 
 export interface BrowserStack {
@@ -59,7 +69,7 @@ export function ensureBuilt(): Promise<void> {
   built ??= (async () => {
     const hostBuilt = await fs.stat(path.join(REPO, 'host', 'dist', 'ews-daemon.mjs')).then(() => true, () => false);
     if (!hostBuilt) await run(process.execPath, [path.join(REPO, 'scripts', 'build-host.mjs')], { cwd: REPO });
-    await run(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'extension/vite.config.ts', '--logLevel', 'error'], {
+    await run(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'extension/vite.config.ts', '--mode', 'test', '--logLevel', 'error'], {
       cwd: REPO,
       env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
     });
@@ -68,13 +78,14 @@ export function ensureBuilt(): Promise<void> {
 }
 
 export async function startBrowserStack(opts: StartOptions = {}): Promise<BrowserStack> {
-  await ensureBuilt();
-  const stack = await startStack({ emulator: { consentMode: 'page' }, config: { pollIntervalSeconds: 5, ...opts.config } });
+  // An extension from elsewhere (an installed package) needs nothing of this checkout built.
+  if (!opts.extensionDir) await ensureBuilt();
+  const stack = await startStack({ emulator: { consentMode: 'page' }, config: { pollIntervalSeconds: 5, ...opts.config }, launcher: opts.launcher });
   const profile = path.join(stack.home, 'chromium-profile');
   await fs.mkdir(profile, { recursive: true, mode: 0o700 });
   try {
     if (opts.installCompanion !== false) await install(stack, profile);
-    const ctx = await launch(stack, profile, opts.headless ?? process.env.HEADED !== '1', opts.playwrightHandlesSignals ?? true);
+    const ctx = await launch(stack, profile, opts.headless ?? process.env.HEADED !== '1', opts.playwrightHandlesSignals ?? true, opts.extensionDir ?? EXTENSION_DIR);
     await recordBrowser(ctx);
     return browserStack(stack, ctx, profile);
   } catch (e) {
@@ -89,7 +100,8 @@ export async function install(stack: Stack, profile: string): Promise<void> {
   if (r.code !== 0) throw new Error(`ews-daemon install exited ${r.code}: ${r.stderr}${r.stdout}`);
 }
 
-async function launch(stack: Stack, profile: string, headless: boolean, handleSignals: boolean): Promise<BrowserContext> {
+async function launch(stack: Stack, profile: string, headless: boolean, handleSignals: boolean, extensionDir: string): Promise<BrowserContext> {
+  if (!CHROMIUM) throw new Error(NO_CHROMIUM);
   const spki = await emulatorSpkiHashes(stack.emulator.url, stack.emulator.caPem);
   return chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -101,8 +113,8 @@ async function launch(stack: Stack, profile: string, headless: boolean, handleSi
     env: stack.env,
     viewport: POPUP_VIEWPORT,
     args: [
-      `--disable-extensions-except=${EXTENSION_DIR}`,
-      `--load-extension=${EXTENSION_DIR}`,
+      `--disable-extensions-except=${extensionDir}`,
+      `--load-extension=${extensionDir}`,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-background-networking',

@@ -4,6 +4,7 @@
 // No authentication, so it answers loopback clients only.
 import type { Ctx } from './context';
 import type { EmulatorAdmin } from './admin';
+import type { HoldPoint } from './holds';
 import { readBody, sendJson } from './http-util';
 
 type Op = (admin: EmulatorAdmin, args: unknown[]) => unknown;
@@ -20,13 +21,28 @@ const OPS: Record<string, Op> = {
   setConsentMode: (a, [mode]) => a.setConsentMode(mode as 'auto' | 'page'),
   requireAdminConsent: (a, [on]) => a.requireAdminConsent(on as boolean),
   addRedirectUri: (a, [uri]) => a.addRedirectUri(uri as string),
+  addPublicClientRedirectUri: (a, [uri]) => a.addPublicClientRedirectUri(uri as string),
+  removeRedirectUri: (a, [uri]) => a.removeRedirectUri(uri as string),
+  setAllowPublicClient: (a, [on]) => a.setAllowPublicClient(on as boolean),
   registerClientCertificate: (a, [pem]) => a.registerClientCertificate(pem as string),
   addClientCertificate: (a, [dir]) => a.addClientCertificate(dir as string),
+  approveDeviceCode: (a, [code, user]) => a.approveDeviceCode(code as string, user as string | undefined),
+  declineDeviceCode: (a, [code]) => a.declineDeviceCode(code as string),
+  setDeviceCodeTiming: (a, [spec]) => a.setDeviceCodeTiming(spec as Parameters<EmulatorAdmin['setDeviceCodeTiming']>[0]),
+  slowDownDeviceCodes: (a, [n]) => a.slowDownDeviceCodes(n as number),
   failToken: (a, [fault, n]) => a.failToken(fault as Parameters<EmulatorAdmin['failToken']>[0], times(n)),
   failEws: (a, [fault, n]) => a.failEws(fault as Parameters<EmulatorAdmin['failEws']>[0], times(n)),
   failGraph: (a, [fault, n]) => a.failGraph(fault as Parameters<EmulatorAdmin['failGraph']>[0], times(n)),
+  setStreaming: (a, [spec]) => a.setStreaming(spec as Parameters<EmulatorAdmin['setStreaming']>[0]),
+  dropStreams: (a, [user]) => a.dropStreams(user as string | undefined),
+  expireSubscriptions: (a, [user]) => a.expireSubscriptions(user as string | undefined),
+  openStreams: (a, [user]) => a.openStreams(user as string),
+  failSubscribe: (a, [fault, n]) => a.failSubscribe(fault as Parameters<EmulatorAdmin['failSubscribe']>[0], times(n)),
   setEwsDisabled: (a, [on]) => a.setEwsDisabled(on as boolean),
   clearFaults: (a) => a.clearFaults(),
+  hold: (a, [endpoint]) => a.hold(endpoint as HoldPoint),
+  release: (a, [endpoint, n]) => a.release((endpoint ?? undefined) as HoldPoint | undefined, times(n)),
+  heldRequests: (a, [endpoint]) => a.heldRequests((endpoint ?? undefined) as HoldPoint | undefined),
   stats: (a) => a.stats(),
   resetStats: (a) => a.resetStats(),
   advanceTime: (a, [ms]) => a.advanceTime(ms as number),

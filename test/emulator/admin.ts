@@ -1,12 +1,16 @@
 // In-process control of the emulator (the same operations are served over HTTPS by
 // admin-http.ts): users and mailboxes, lifetimes, grant revocation and expiry, consent policy,
-// client certificates, injected faults, the clock, and request counters. Arguments are checked,
+// client certificates, injected faults, held requests, the clock, and request counters. Arguments are checked,
 // since they also arrive as JSON from other processes.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createClientCertificate } from './certs';
+import { decideDeviceCode } from './device-code';
+import { SUBSCRIBE_FAULT_KINDS } from './ews';
+import type { StreamingSettings } from './ews-streaming';
 import { normalizeEwsFault, type EwsFault, type GraphFault, type TokenFault } from './faults';
+import { HOLD_POINTS, type HoldPoint } from './holds';
 import { emptyStats, type ConsentMode, type EmulatorState, type Stats, type User } from './state';
 
 export interface AddUserSpec {
@@ -53,7 +57,40 @@ export class EmulatorAdmin {
 
   setMailbox(username: string, counts: { total: number; unread: number }): void {
     check(isCount(counts?.total) && isCount(counts?.unread) && counts.unread <= counts.total, 'setMailbox needs { total, unread }: whole numbers, unread ≤ total');
-    this.user(username).mailbox = { total: counts.total, unread: counts.unread };
+    const user = this.user(username);
+    const before = user.mailbox;
+    user.mailbox = { total: counts.total, unread: counts.unread };
+    this.state.streaming.mailboxChanged(user, before);
+  }
+
+  /** Streaming knobs: keep-alive interval, the length of a ConnectionTimeout "minute", the per-mailbox connection limit. */
+  setStreaming(spec: Partial<StreamingSettings>): void {
+    const ms = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isInteger(n) && n > 0);
+    check(ms(spec?.keepAliveMs) && ms(spec?.minuteMs) && ms(spec?.maxConnectionsPerUser), 'setStreaming takes { keepAliveMs?, minuteMs?, maxConnectionsPerUser? }: positive whole numbers');
+    Object.assign(this.state.streaming.settings, spec);
+  }
+
+  /** The fault switch: ends open GetStreamingEvents connections (of one mailbox, or all) mid-stream; answers how many. */
+  dropStreams(username?: string): number {
+    return this.state.streaming.drop(username === undefined ? undefined : this.user(username).username);
+  }
+
+  /** Forgets streaming subscriptions (of one mailbox, or all): the next GetStreamingEvents answers ErrorSubscriptionNotFound. */
+  expireSubscriptions(username?: string): number {
+    return this.state.streaming.expire(username === undefined ? undefined : this.user(username).username);
+  }
+
+  /** GetStreamingEvents connections open now for this mailbox. */
+  openStreams(username: string): number {
+    return this.state.streaming.openConnections(this.user(username).username);
+  }
+
+  /** The next `times` Subscribe requests answer this fault (ErrorServerBusy with its back-off, a 503, ErrorExceededConnectionCount). */
+  failSubscribe(fault: EwsFault, times = 1): void {
+    const spec = normalizeEwsFault(fault);
+    check(SUBSCRIBE_FAULT_KINDS.includes(spec?.kind), `failSubscribe: one of ${SUBSCRIBE_FAULT_KINDS.join(', ')}`);
+    check(isTimes(times), 'times is a positive whole number or Infinity');
+    this.state.faults.subscribe.add(spec, times);
   }
 
   setLifetimes(spec: LifetimeSpec): void {
@@ -93,6 +130,26 @@ export class EmulatorAdmin {
     if (!this.state.app.redirectUris.includes(uri)) this.state.app.redirectUris.push(uri);
   }
 
+  /** Adds a Reply URL to the "Mobile and desktop applications" platform (a public client's). */
+  addPublicClientRedirectUri(uri: string): void {
+    check(typeof uri === 'string' && URL.canParse(uri), 'addPublicClientRedirectUri takes an absolute URL');
+    if (!this.state.app.publicClientRedirectUris.includes(uri)) this.state.app.publicClientRedirectUris.push(uri);
+  }
+
+  /** Removes a Reply URL from both platforms (Web and Mobile-and-desktop). */
+  removeRedirectUri(uri: string): void {
+    for (const list of [this.state.app.redirectUris, this.state.app.publicClientRedirectUris]) {
+      const i = list.indexOf(uri);
+      if (i >= 0) list.splice(i, 1);
+    }
+  }
+
+  /** "Allow public client flows" (isFallbackPublicClient): the device code flow without a client credential. */
+  setAllowPublicClient(on: boolean): void {
+    check(typeof on === 'boolean', 'setAllowPublicClient takes true or false');
+    this.state.app.allowPublicClient = on;
+  }
+
   /** Registers a certificate (PEM) as a credential of the app, by its SHA-256 and SHA-1 thumbprints. */
   registerClientCertificate(certificatePem: string): { thumbprintSha256: string } {
     const cert = new crypto.X509Certificate(certificatePem);
@@ -115,6 +172,30 @@ export class EmulatorAdmin {
     await fs.writeFile(privateKeyPath, made.keyPem, { mode: 0o600 });
     this.registerClientCertificate(made.certPem);
     return { certificatePath, privateKeyPath, thumbprintSha256: made.thumbprintSha256 };
+  }
+
+  /** Approves a pending device code as the verification page would, signed in as username. */
+  approveDeviceCode(userCode: string, username = 'alice@contoso.example'): void {
+    const e = decideDeviceCode(this.state, String(userCode), { username, action: 'approve' });
+    check(e === null, `approveDeviceCode: ${e ? `AADSTS${e.aadsts}` : ''}`);
+  }
+
+  declineDeviceCode(userCode: string): void {
+    const e = decideDeviceCode(this.state, String(userCode), { username: '', action: 'decline' });
+    check(e === null, `declineDeviceCode: ${e ? `AADSTS${e.aadsts}` : ''}`);
+  }
+
+  /** Lifetime and polling interval of device codes issued from now on, in seconds (Entra: 900 and 5). */
+  setDeviceCodeTiming(spec: { expiresInSeconds?: number; intervalSeconds?: number }): void {
+    const ok = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isInteger(n) && n > 0);
+    check(ok(spec?.expiresInSeconds) && ok(spec?.intervalSeconds), 'setDeviceCodeTiming: whole positive seconds');
+    Object.assign(this.state.deviceCodeTiming, Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)));
+  }
+
+  /** The next n device-code polls are answered slow_down, however paced (a server under load). */
+  slowDownDeviceCodes(n: number): void {
+    check(isCount(n), 'slowDownDeviceCodes takes a whole number');
+    this.state.slowDownPolls = n;
   }
 
   failToken(fault: TokenFault, times = 1): void {
@@ -147,6 +228,32 @@ export class EmulatorAdmin {
     this.state.faults.token.clear();
     this.state.faults.ews.clear();
     this.state.faults.graph.clear();
+    this.state.faults.subscribe.clear();
+  }
+
+  /**
+   * From now on, requests to `endpoint` wait where an injected fault would apply, until
+   * `release`; `heldRequests` counts them. `clearFaults` leaves holds alone.
+   */
+  hold(endpoint: HoldPoint): void {
+    check(HOLD_POINTS.includes(endpoint), `hold: one of ${HOLD_POINTS.join(', ')}`);
+    this.state.holds.hold(endpoint);
+  }
+
+  /**
+   * Stops holding `endpoint` (every endpoint when absent) and lets its waiting requests go on;
+   * with `count`, lets only the oldest `count` waiting go on and keeps holding.
+   */
+  release(endpoint?: HoldPoint, count = Infinity): void {
+    check(endpoint === undefined || HOLD_POINTS.includes(endpoint), `release: one of ${HOLD_POINTS.join(', ')}, or nothing for all`);
+    check(isTimes(count), 'release: count is a positive whole number, or absent for all');
+    this.state.holds.release(endpoint, count);
+  }
+
+  /** How many requests wait at `endpoint` (at every endpoint when absent); a client that hung up is not counted. */
+  heldRequests(endpoint?: HoldPoint): number {
+    check(endpoint === undefined || HOLD_POINTS.includes(endpoint), `heldRequests: one of ${HOLD_POINTS.join(', ')}, or nothing for all`);
+    return this.state.holds.count(endpoint);
   }
 
   stats(): Stats {
@@ -155,6 +262,7 @@ export class EmulatorAdmin {
 
   resetStats(): void {
     this.state.stats = emptyStats();
+    this.state.streaming.counters = this.state.stats.streaming;
   }
 
   /** Moves the emulator's clock (token times, code and refresh-token lifetimes); may be negative. */

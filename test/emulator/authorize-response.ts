@@ -7,7 +7,7 @@ import { isKnownTenant } from './context';
 import { consentPage } from './consent-page';
 import { errorPage, errorText, newErrorIds, redirectErrorParams, type EntraError } from './entra-errors';
 import { escapeHtml, redirect, sendHtml } from './http-util';
-import { TENANT_DOMAIN, type AuthorizeRequest, type EmulatorState, type User } from './state';
+import { TENANT_DOMAIN, type AppRegistration, type AuthorizeRequest, type EmulatorState, type User } from './state';
 
 type Query = Record<string, string>;
 
@@ -82,6 +82,16 @@ function sameIgnoringLoopbackPort(a: string, b: string): boolean {
   return ua.hostname === ub.hostname && ua.pathname === ub.pathname && ua.search === ub.search;
 }
 
+/** Reply URLs of every platform of the app. */
+export function allRedirectUris(app: AppRegistration): string[] {
+  return [...app.redirectUris, ...app.publicClientRedirectUris];
+}
+
+/** A code for this Reply URL belongs to a public client: it is on the Mobile-and-desktop platform and not on Web. */
+export function isPublicClientRedirect(app: AppRegistration, uri: string): boolean {
+  return isRegisteredRedirect(app.publicClientRedirectUris, uri) && !isRegisteredRedirect(app.redirectUris, uri);
+}
+
 /** Errors about who is asking; shown as a page because the Reply URL cannot be trusted yet. */
 export function clientProblem(ctx: Ctx, tenantSegment: string, q: Query): EntraError | null {
   const vars = { tenant: tenantSegment, clientId: q.client_id ?? '', redirectUri: q.redirect_uri ?? '' };
@@ -89,7 +99,7 @@ export function clientProblem(ctx: Ctx, tenantSegment: string, q: Query): EntraE
   if (!q.client_id) return { status: 400, error: 'invalid_request', aadsts: 900144, vars: { param: 'client_id' } };
   if (q.client_id !== ctx.state.app.clientId) return { status: 400, error: 'unauthorized_client', aadsts: 700016, vars: { ...vars, tenant: TENANT_DOMAIN } };
   if (!q.redirect_uri) return { status: 400, error: 'invalid_request', aadsts: 900144, vars: { param: 'redirect_uri' } };
-  if (!isRegisteredRedirect(ctx.state.app.redirectUris, q.redirect_uri)) return { status: 400, error: 'invalid_request', aadsts: 50011, vars };
+  if (!isRegisteredRedirect(allRedirectUris(ctx.state.app), q.redirect_uri)) return { status: 400, error: 'invalid_request', aadsts: 50011, vars };
   return null;
 }
 

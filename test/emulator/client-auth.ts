@@ -1,12 +1,15 @@
-// Client authentication at the token endpoint, as Entra does it for a confidential client:
-// exactly one of a client secret (form or HTTP Basic) or a certificate assertion (RFC 7523 JWT,
+// Client authentication at the token endpoint, as Entra does it. The grant decides whether the
+// request is a public client's (ClientAuthRule): none for a code issued to a Mobile-and-desktop
+// Reply URL (AADSTS700025 when one is sent), required for one issued to a Web Reply URL
+// (AADSTS7000218 without), optional for the device code flow when the app allows public client
+// flows. A confidential client proves itself with exactly one of a client secret (form or HTTP Basic) or a certificate assertion (RFC 7523 JWT,
 // RS256/PS256, signed by a registered certificate named by its x5t#S256 thumbprint, aud = the
 // token endpoint, iss = sub = client_id, inside its time window). Pure apart from the state read.
 import crypto from 'node:crypto';
 import type { EntraError } from './entra-errors';
 import { decodeJwt, verifySignature, type DecodedJwt } from './jwt';
 import type { ClientAuthMethod } from './token-mint';
-import { TENANT_DOMAIN, type AppRegistration } from './state';
+import { TENANT_DOMAIN, type AppRegistration, type ClientAuthRule } from './state';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** Clock skew Entra tolerates on assertion times, in seconds. */
@@ -21,6 +24,8 @@ export interface ClientAuthInput {
   audiences: string[];
   /** The client's wall clock in ms (assertions are made by the client's clock, not the tenant's). */
   now: number;
+  /** What the grant demands (entra-token's clientAuthRule). */
+  rule: ClientAuthRule;
 }
 
 const fail = (error: EntraError): ClientAuthResult => ({ ok: false, error });
@@ -48,7 +53,11 @@ export function authenticateClient(app: AppRegistration, input: ClientAuthInput)
   const secret = input.form.client_secret ?? basic?.secret;
   const assertion = input.form.client_assertion;
   const methods = [secret !== undefined, assertion !== undefined || input.form.client_assertion_type !== undefined].filter(Boolean).length;
-  if (methods === 0) return fail({ status: 401, error: 'invalid_client', aadsts: 7000218 });
+  if (methods === 0) {
+    const publicOk = input.rule === 'forbidden' || (input.rule === 'optional' && app.allowPublicClient);
+    return publicOk ? { ok: true, method: 'none' } : fail({ status: 401, error: 'invalid_client', aadsts: 7000218 });
+  }
+  if (input.rule === 'forbidden') return fail({ status: 401, error: 'invalid_client', aadsts: 700025 });
   if (methods > 1) {
     return fail({ status: 400, error: 'invalid_request', aadsts: 9002313, text: 'Invalid request. Use exactly one client authentication method: client_secret or client_assertion, not both.' });
   }

@@ -10,13 +10,17 @@ import { tokenEndpoint } from './entra-metadata';
 import type { TokenFault } from './faults';
 import { parseForm, readBody, sendJson, sleep, type Headers } from './http-util';
 import { fullScopes } from './scopes';
-import { TENANT_DOMAIN, TENANT_ID } from './state';
+import { TENANT_DOMAIN, TENANT_ID, type ClientAuthRule, type EmulatorState } from './state';
+import { isPublicClientRedirect } from './authorize-response';
 import { mintTokens, type ClientAuthMethod } from './token-mint';
-import { isGrantError, redeemCode, redeemRefreshToken, type GrantResult } from './token-grants';
+import { redeemDeviceCode } from './device-code';
+import { DEVICE_CODE_GRANT, DEVICE_CODE_GRANT_SHORT, isDeviceCodeGrant, isGrantError, redeemCode, redeemRefreshToken, type GrantResult } from './token-grants';
 
 const GRANTS: Record<string, typeof redeemCode> = {
   authorization_code: redeemCode,
   refresh_token: redeemRefreshToken,
+  [DEVICE_CODE_GRANT]: redeemDeviceCode,
+  [DEVICE_CODE_GRANT_SHORT]: redeemDeviceCode,
 };
 
 function entraHeaders(ctx: Ctx, traceId: string): Headers {
@@ -69,22 +73,39 @@ export async function handleToken(ctx: Ctx, tenantSegment: string): Promise<void
   const form = parseForm(await readBody(ctx.req));
   const grantType = form.grant_type;
   if (grantType === 'authorization_code' || grantType === 'refresh_token') state.stats.tokenRequests[grantType] += 1;
+  if (isDeviceCodeGrant(grantType)) state.stats.tokenRequests.device_code += 1;
+  await state.holds.pass('token', ctx.res);
   const fault = state.faults.token.take();
   if (fault && (await applyFault(ctx, fault))) return;
   if (!isKnownTenant(tenantSegment)) return sendEntraError(ctx, { status: 400, error: 'invalid_request', aadsts: 90002, vars: { tenant: tenantSegment } });
   const audiences = ['common', 'organizations', TENANT_ID, TENANT_DOMAIN].map((t) => `${ctx.baseUrl}/${t}/oauth2/v2.0/token`);
   audiences.push(tokenEndpoint(ctx.baseUrl, tenantSegment), `${ctx.baseUrl}${ctx.url.pathname}`);
-  const auth = authenticateClient(state.app, { form, authorization: ctx.req.headers.authorization, audiences, now: state.clock.wallNow() });
+  const rule = clientAuthRule(state, form);
+  const auth = authenticateClient(state.app, { form, authorization: ctx.req.headers.authorization, audiences, now: state.clock.wallNow(), rule });
   if (!auth.ok) return sendEntraError(ctx, auth.error);
   if (!grantType) return sendEntraError(ctx, { status: 400, error: 'invalid_request', aadsts: 900144, vars: { param: 'grant_type' } });
   const grant = GRANTS[grantType];
   if (!grant) return sendEntraError(ctx, { status: 400, error: 'unsupported_grant_type', aadsts: 70003, vars: { grantType } });
   const result = grant(state, form);
   if (isGrantError(result)) return sendEntraError(ctx, result);
-  sendTokens(ctx, result, auth.method);
+  sendTokens(ctx, result, auth.method, rule);
 }
 
-function sendTokens(ctx: Ctx, g: GrantResult, clientAuth: ClientAuthMethod): void {
+/** Whether this grant's request must, may or must not authenticate the client (state.ts). */
+function clientAuthRule(state: EmulatorState, form: Record<string, string>): ClientAuthRule {
+  switch (form.grant_type) {
+    case 'authorization_code': {
+      const rec = form.code ? state.codes.get(form.code) : undefined;
+      return rec && isPublicClientRedirect(state.app, rec.request.redirectUri) ? 'forbidden' : 'required';
+    }
+    case 'refresh_token':
+      return (form.refresh_token ? state.refreshTokens.get(form.refresh_token)?.clientAuth : undefined) ?? 'required';
+    default:
+      return isDeviceCodeGrant(form.grant_type) ? 'optional' : 'required';
+  }
+}
+
+function sendTokens(ctx: Ctx, g: GrantResult, clientAuth: ClientAuthMethod, rule: ClientAuthRule): void {
   const { state } = ctx;
   const minted = mintTokens(state, ctx.baseUrl, { user: g.user, resourceUri: g.resourceUri, permissions: g.permissions, nonce: g.nonce, clientAuth, authTime: g.grantIssuedAt });
   const body: Record<string, unknown> = {
@@ -94,7 +115,7 @@ function sendTokens(ctx: Ctx, g: GrantResult, clientAuth: ClientAuthMethod): voi
     ext_expires_in: minted.expiresIn,
     access_token: minted.accessToken,
   };
-  if (g.oidc.has('offline_access')) body.refresh_token = state.issueRefreshToken(g.user.username, g.grantIssuedAt, g.defaultScope);
+  if (g.oidc.has('offline_access')) body.refresh_token = state.issueRefreshToken(g.user.username, g.grantIssuedAt, g.defaultScope, rule);
   if (g.oidc.has('openid')) body.id_token = minted.idToken;
   body.client_info = minted.clientInfo;
   sendJson(ctx.res, 200, body, entraHeaders(ctx, newErrorIds(state.clock.now()).traceId));

@@ -240,7 +240,7 @@ describe('the consent page (consentMode "page")', () => {
 
   it('shows the page again with an error for an unknown account', async () => {
     const { action, ctx } = await openPage();
-    const res = await submit(action, { ctx, username: 'carol@contoso.example', action: 'accept' });
+    const res = await submit(action, { ctx, username: 'dave@contoso.example', action: 'accept' });
     expect(res.status).toBe(200);
     expect(res.body).toMatch(/role="alert"[^>]*>AADSTS50034/);
   });

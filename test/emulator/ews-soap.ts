@@ -1,6 +1,6 @@
 // EWS SOAP, pure: reads a request by local name (prefixes and default namespaces vary between
 // clients) and builds Exchange Online's replies: GetFolder success (shaped like
-// fixtures/ews/docs-getfolder-inbox.xml), per-message errors (message-server-busy.xml) and SOAP
+// test/fixtures/ews/docs-getfolder-inbox.xml), per-message errors (message-server-busy.xml) and SOAP
 // faults (fault-server-busy.xml).
 import crypto from 'node:crypto';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';

@@ -1,6 +1,6 @@
 // EWS as Exchange Online answers it: GetFolder counts from the token's user's mailbox, the 401
 // diagnostics a client branches on, the tenant block (403), and every injected fault in the
-// shape of the real samples under shared/fixtures/ews/. Replies are read by local name.
+// shape of the real samples under test/fixtures/ews/. Replies are read by local name.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from './index';

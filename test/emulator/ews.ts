@@ -1,6 +1,7 @@
 // POST /EWS/Exchange.asmx as Exchange Online answers it: Bearer checks with x-ms-diagnostics on
 // 401, the tenant's EWS block (HTTP 403), injected faults, then GetFolder on the Inbox from the
-// token's user's mailbox. Other operations get a SOAP fault ErrorInvalidRequest.
+// token's user's mailbox; Subscribe / GetStreamingEvents / Unsubscribe go to the streaming hub
+// (ews-streaming.ts). Other operations get a SOAP fault ErrorInvalidRequest.
 //
 // The 403 for a tenant where EWS is turned off: Exchange Online has been seen to answer a bare
 // "403 Forbidden" with an empty body (clients report "(403) Forbidden" and nothing more), so the
@@ -9,7 +10,9 @@
 import crypto from 'node:crypto';
 import type { Ctx } from './context';
 import { validateBearer, permissionsOf, type BearerFailure } from './bearer';
-import { EWS_TEXT, getFolderResponse, inboxView, malformedResponse, parseEwsRequest, soapFault, type FolderMessage, type FolderRef } from './ews-soap';
+import { xmlSender } from './ews-streaming';
+import { parseStreamingRequest } from './ews-streaming-soap';
+import { EWS_TEXT, getFolderResponse, type EwsRequest, inboxView, malformedResponse, parseEwsRequest, soapFault, type FolderMessage, type FolderRef } from './ews-soap';
 import type { EwsFaultSpec } from './faults';
 import { headerRecord, readBody, send, sleep, type Headers } from './http-util';
 import { EXCHANGE } from './scopes';
@@ -57,6 +60,9 @@ export function sendEwsBlocked(ctx: Ctx): void {
   send(ctx.res, 403, text, { ...ewsHeaders(ctx, 403), 'content-type': 'text/plain; charset=utf-8' });
 }
 
+/** Faults a Subscribe may meet (admin.failSubscribe). */
+export const SUBSCRIBE_FAULT_KINDS = ['busy-fault', 'http-503', 'connection-count'];
+
 const FAULTS: Record<Exclude<EwsFaultSpec['kind'], 'slow'>, (ctx: Ctx, f: EwsFaultSpec) => void> = {
   'busy-fault': (ctx, f) => sendXml(ctx, 500, soapFault('ErrorServerBusy', EWS_TEXT.busy, backOff(f))),
   'busy-message': (ctx, f) => sendXml(ctx, 200, getFolderResponse([{ kind: 'error', code: 'ErrorServerBusy', text: EWS_TEXT.busy, backOffMs: backOff(f) }])),
@@ -79,20 +85,30 @@ export async function handleEws(ctx: Ctx): Promise<void> {
   const { state } = ctx;
   const body = await readBody(ctx.req);
   state.stats.ewsRequests += 1;
+  const request = parseEwsRequest(body);
+  const op = request.kind === 'ok' ? request.operation : 'malformed';
+  state.stats.ewsOperations[op] = (state.stats.ewsOperations[op] ?? 0) + 1;
   state.stats.lastEwsHeaders = headerRecord(ctx.req);
   const auth = validateBearer(state, ctx.req.headers.authorization, EXCHANGE.uri);
   if (!auth.ok) return unauthorized(ctx, DIAGNOSTICS[auth.failure.kind](auth.failure));
   if (!permissionsOf(auth.claims).some((p) => EWS_PERMISSIONS.includes(p))) return unauthorized(ctx, DIAGNOSTICS.permission(null));
   if (state.ewsDisabled) return sendEwsBlocked(ctx);
+  await state.holds.pass('ews', ctx.res);
   const fault = state.faults.ews.take();
   if (fault?.kind === 'slow') await sleep(fault.ms);
   else if (fault) return FAULTS[fault.kind](ctx, fault);
-  answer(ctx, auth.user, body);
+  answer(ctx, auth.user, body, request);
 }
 
-function answer(ctx: Ctx, user: User, body: string): void {
-  const request = parseEwsRequest(body);
+function answer(ctx: Ctx, user: User, body: string, request: EwsRequest): void {
   if (request.kind === 'malformed') return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} ${request.reason}`));
+  const streaming = parseStreamingRequest(body, request.operation);
+  if (streaming) {
+    if (streaming.operation === 'Subscribe') ctx.state.streaming.counters.subscribes += 1; // faults included
+    const fault = streaming.operation === 'Subscribe' ? ctx.state.faults.subscribe.take() : undefined;
+    if (fault && fault.kind !== 'slow') return FAULTS[fault.kind](ctx, fault);
+    return ctx.state.streaming.handle(ctx, user, streaming, xmlSender(ctx, ewsHeaders(ctx, 200)));
+  }
   if (request.operation !== 'GetFolder') return sendXml(ctx, 500, soapFault('ErrorInvalidRequest', EWS_TEXT.invalidRequest));
   if (request.folders.length === 0) return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} GetFolder needs FolderIds.`));
   const inbox = inboxView(user.oid, user.mailbox.total, user.mailbox.unread);

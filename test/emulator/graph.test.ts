@@ -2,6 +2,7 @@
 // 401/403 error JSON, injected 429 with Retry-After, and the four-request MailboxConcurrency cap.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from './index';
+import { waitUntil } from '../support/wait';
 import { EWS_SCOPE, GRAPH_SCOPE, graphInbox, httpFor, signInRaw, tokenRequest, type TestHttp } from './test-kit';
 
 describe('Graph /me/mailFolders/inbox', () => {
@@ -18,7 +19,10 @@ describe('Graph /me/mailFolders/inbox', () => {
     const graph = await tokenRequest(http, emulator, { grant_type: 'refresh_token', refresh_token: refreshToken, scope: `${GRAPH_SCOPE} offline_access` });
     token = String(graph.body.access_token);
   });
-  afterEach(() => emulator.admin.clearFaults());
+  afterEach(() => {
+    emulator.admin.clearFaults();
+    emulator.admin.release();
+  });
   afterAll(async () => {
     await http?.close();
     await emulator?.stop();
@@ -48,9 +52,9 @@ describe('Graph /me/mailFolders/inbox', () => {
   });
 
   it('refuses a Graph token without a Mail permission with 403 ErrorAccessDenied', async () => {
-    emulator.admin.addUser({ username: 'carol@contoso.example', name: 'Carol Example' });
+    emulator.admin.addUser({ username: 'dave@contoso.example', name: 'Dave Example' });
     const scope = 'https://graph.microsoft.com/User.Read openid';
-    const profileOnly = await signInRaw(http, emulator, { loginHint: 'carol@contoso.example', authorizeScope: scope, scope });
+    const profileOnly = await signInRaw(http, emulator, { loginHint: 'dave@contoso.example', authorizeScope: scope, scope });
     expect(profileOnly.status).toBe(200);
     const res = await graphInbox(http, emulator, String(profileOnly.body.access_token));
     expect(res.status).toBe(403);
@@ -66,14 +70,17 @@ describe('Graph /me/mailFolders/inbox', () => {
   });
 
   it('answers the fifth concurrent request to one mailbox with 429 MailboxConcurrency', async () => {
-    emulator.admin.failGraph({ kind: 'slow', ms: 400 }, 5);
+    emulator.admin.hold('graph');
     const first = Array.from({ length: 4 }, () => graphInbox(http, emulator, token));
-    await new Promise((r) => setTimeout(r, 150));
+    await waitUntil('four Graph requests held open', async () => emulator.admin.heldRequests('graph'), (n) => n === 4);
     const fifth = await graphInbox(http, emulator, token);
     expect(fifth.status).toBe(429);
     expect(JSON.parse(fifth.body).error).toMatchObject({ code: 'ApplicationThrottled', message: 'Application is over its MailboxConcurrency limit.' });
     expect(fifth.headers['retry-after']).toBeDefined();
+    expect(emulator.admin.heldRequests('graph')).toBe(4); // refused at once, never held
+    emulator.admin.release('graph');
     expect((await Promise.all(first)).map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect((await graphInbox(http, emulator, token)).status).toBe(200); // the four are done: room again
   });
 
   it('counts requests and records their headers', async () => {

@@ -10,7 +10,7 @@ import { headerRecord, sendJson, sleep, type Headers } from './http-util';
 import { GRAPH } from './scopes';
 import type { User } from './state';
 
-/** Outlook's limit on concurrent Graph requests to one mailbox (REFERENCE.md). */
+/** Outlook's limit on concurrent Graph requests per app to one mailbox (https://learn.microsoft.com/en-us/graph/throttling-limits#outlook-service-limits). */
 export const MAILBOX_CONCURRENCY = 4;
 /** Retry-After Graph gives with a MailboxConcurrency 429, in seconds. */
 const CONCURRENCY_RETRY_AFTER_S = 1;
@@ -89,6 +89,7 @@ export async function handleGraph(ctx: Ctx): Promise<void> {
   }
   state.graphInFlight.set(auth.user.oid, inFlight + 1);
   try {
+    await state.holds.pass('graph', ctx.res);
     const fault = state.faults.graph.take();
     if (fault?.kind === 'slow') await sleep(fault.ms);
     else if (fault) return sendGraphError(ctx, faultError(ctx, fault));

@@ -1,6 +1,6 @@
 // An Entra ID v2 + Exchange EWS + Microsoft Graph emulator over HTTPS, faithful enough that the
 // real @azure/msal-node signs in, redeems and refreshes against it unmodified. startEmulator()
-// makes a CA and a localhost certificate, seeds the tenant (alice assigned, bob not, an admin),
+// makes a CA and a localhost certificate, seeds the tenant (alice and carol assigned, bob not, an admin),
 // and serves until stop(). Used by `npm run emulator`, the demo and every integration test.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -16,6 +16,7 @@ import {
   APP_NAME,
   CLIENT_ID,
   DEFAULT_REDIRECT_URI,
+  PUBLIC_CLIENT_REDIRECT_URI,
   EmulatorClock,
   EmulatorState,
   TENANT_DOMAIN,
@@ -27,8 +28,9 @@ import {
 export { EmulatorAdmin } from './admin';
 export type { AddUserSpec, ClientCertificateFiles, LifetimeSpec } from './admin';
 export type { EwsFault, GraphFault, TokenFault } from './faults';
+export type { HoldPoint } from './holds';
 export type { Stats } from './state';
-export { TENANT_ID, TENANT_DOMAIN, CLIENT_ID, DEFAULT_REDIRECT_URI } from './state';
+export { TENANT_ID, TENANT_DOMAIN, CLIENT_ID, DEFAULT_REDIRECT_URI, PUBLIC_CLIENT_REDIRECT_URI } from './state';
 
 export interface EmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -68,6 +70,9 @@ export interface Emulator {
 function seedUsers(state: EmulatorState): void {
   const alice = state.upsertUser({ username: 'alice@contoso.example', name: 'Alice Example', assigned: true });
   alice.mailbox = { total: 4817, unread: 23 };
+  // A second assigned user, for several accounts signed in side by side.
+  const carol = state.upsertUser({ username: 'carol@contoso.example', name: 'Carol Example', assigned: true });
+  carol.mailbox = { total: 230, unread: 7 };
   const bob = state.upsertUser({ username: 'bob@contoso.example', name: 'Bob Example', assigned: false });
   bob.mailbox = { total: 12, unread: 1 };
   state.upsertUser({ username: 'admin@contoso.example', name: 'Contoso Admin', assigned: true, admin: true });
@@ -94,7 +99,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const keys = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const signingKey = { privateKey: keys.privateKey, publicKey: keys.publicKey, kid: keyId(keys.publicKey) };
-  const app = { clientId: CLIENT_ID, displayName: APP_NAME, secret: newClientSecret(), certificates: new Map(), redirectUris: [DEFAULT_REDIRECT_URI] };
+  const app = {
+    clientId: CLIENT_ID,
+    displayName: APP_NAME,
+    secret: newClientSecret(),
+    certificates: new Map(),
+    redirectUris: [DEFAULT_REDIRECT_URI],
+    publicClientRedirectUris: [PUBLIC_CLIENT_REDIRECT_URI],
+    allowPublicClient: false,
+  };
   const state = new EmulatorState(clock, app, signingKey, options.consentMode ?? 'page');
   seedUsers(state);
   const admin = new EmulatorAdmin(state);
@@ -118,6 +131,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     graphUrl: `${url}/v1.0`,
     admin,
     async stop() {
+      state.holds.release(); // held handlers finish (into closed sockets) instead of waiting forever
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -9,7 +9,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttp } from '../../host/src/io/http';
 import { spawnEmulator, type EmulatorProcess } from '../support/emulator-env';
-import { parseEmulatorArgs } from './cli';
+import { daemonConfig, parseEmulatorArgs } from './cli';
+import type { Emulator } from './index';
 import { CLIENT_ID, DEFAULT_REDIRECT_URI, TENANT_ID } from './index';
 import { EWS_SCOPE, GET_INBOX, pkce } from './test-kit';
 
@@ -22,6 +23,15 @@ describe('parseEmulatorArgs', () => {
   it('refuses a bad port and an unknown flag, naming them', () => {
     expect(parseEmulatorArgs(['--port', 'abc'])).toEqual({ error: expect.stringContaining('"abc"') });
     expect(parseEmulatorArgs(['--colour'])).toEqual({ error: 'unknown option "--colour"' });
+    expect(parseEmulatorArgs(['--public-client'])).toMatchObject({ publicClient: true });
+  });
+});
+
+describe('daemonConfig', () => {
+  it('writes a public client without any credential, on the Mobile and desktop Reply URL', () => {
+    const e = { clientId: 'c', authority: 'https://e/t', clientSecret: 's', redirectUris: ['http://localhost:53100/callback'], ewsUrl: 'https://e/ews', graphUrl: 'https://e/v1.0' } as unknown as Emulator;
+    expect(daemonConfig(e, true)).toEqual({ clientId: 'c', authority: 'https://e/t', redirectUri: 'http://localhost:53100', ewsUrl: 'https://e/ews', graphUrl: 'https://e/v1.0' });
+    expect(daemonConfig(e)).toMatchObject({ clientSecret: 's', redirectUri: 'http://localhost:53100/callback' });
   });
 });
 

@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   }
   const consentMode = args.autoConsent ? 'auto' : 'page';
   const emulator = await startEmulator({ port: args.port, host: args.host, dir: args.dir, consentMode });
-  const home = await writeDaemonHome(emulator);
+  if (args.publicClient) emulator.admin.setAllowPublicClient(true);
+  const home = await writeDaemonHome(emulator, args.publicClient);
   console.log(banner(emulator, home, consentMode));
   let stopping = false;
   const stop = () => {

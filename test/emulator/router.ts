@@ -11,6 +11,8 @@ import { errorLookupPage } from './entra-errors';
 import { serveInstanceDiscovery, serveKeys, serveOpenIdConfiguration } from './entra-metadata';
 import { sendEntraError } from './entra-token';
 import { handleToken } from './entra-token';
+import { handleDeviceCode } from './device-code';
+import { handleDevicePage, showDevicePage } from './device-page';
 import { handleEws } from './ews';
 import { handleGraph } from './graph';
 import { sendHtml, sendJson } from './http-util';
@@ -38,6 +40,9 @@ function routes(admin: EmulatorAdmin): Route[] {
     { method: 'GET', path: /^\/([^/]+)\/oauth2\/v2\.0\/authorize$/, handle: (ctx, [t = '']) => handleAuthorize(ctx, t) },
     { method: 'POST', path: /^\/([^/]+)\/login$/, handle: (ctx) => handleLogin(ctx) },
     { method: 'POST', path: /^\/([^/]+)\/oauth2\/v2\.0\/token$/, handle: (ctx, [t = '']) => handleToken(ctx, t) },
+    { method: 'POST', path: /^\/([^/]+)\/oauth2\/v2\.0\/devicecode$/, handle: tenantScoped((ctx) => handleDeviceCode(ctx)) },
+    { method: 'GET', path: /^\/common\/oauth2\/deviceauth$/, handle: (ctx) => showDevicePage(ctx) },
+    { method: 'POST', path: /^\/common\/oauth2\/deviceauth$/, handle: (ctx) => handleDevicePage(ctx) },
     { method: 'GET', path: /^\/([^/]+)\/v2\.0\/adminconsent$/, handle: (ctx, [t = '']) => handleAdminConsent(ctx, t) },
     { method: 'GET', path: /^\/([^/]+)\/oauth2\/v2\.0\/logout$/, handle: (ctx) => sendHtml(ctx.res, 200, '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head><body><main><h1>You signed out of your account</h1></main></body></html>') },
     { method: 'GET', path: /^\/error$/, handle: (ctx) => sendHtml(ctx.res, 200, errorLookupPage(ctx.url.searchParams.get('code') ?? '')) },

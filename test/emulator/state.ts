@@ -1,20 +1,25 @@
 // Everything the emulated tenant remembers: its clock, users and mailboxes, the one registered
 // app, consent grants, authorization codes, refresh tokens, pending sign-in pages, lifetimes,
-// injected faults and request counters. Handlers read and change it; nothing else holds state.
+// injected faults, held requests and request counters. Handlers read and change it; nothing else holds state.
 import crypto from 'node:crypto';
+import { StreamingHub, emptyStreamingCounters, type StreamingCounters } from './ews-streaming';
 import { FaultQueue, type EwsFaultSpec, type GraphFault, type TokenFault } from './faults';
+import { Holds } from './holds';
 import type { ScopeRequest } from './scopes';
+import { DEVICE_CODE_DEFAULTS, type DeviceCodeRecord } from './device-code';
 
 export const TENANT_ID = '72f988bf-0000-4000-8000-00000000c0de';
 export const TENANT_DOMAIN = 'contoso.example';
 export const CLIENT_ID = '0d2a5e1c-7c3b-4e0a-9b8d-00000000ed5d';
 export const APP_NAME = 'ews-daemon';
 export const DEFAULT_REDIRECT_URI = 'http://localhost:53100/callback';
+/** The "Mobile and desktop applications" Reply URL, as `az ad app create --public-client-redirect-uris` registers it. */
+export const PUBLIC_CLIENT_REDIRECT_URI = 'http://localhost';
 
 /** Entra's defaults: codes live about 10 minutes, refresh tokens 90 days of inactivity. */
 export const DEFAULT_CODE_SECONDS = 600;
 export const DEFAULT_REFRESH_INACTIVITY_SECONDS = 90 * 24 * 3600;
-/** Access tokens live 60–90 minutes, picked at random per token (REFERENCE.md). */
+/** Access tokens live 60–90 minutes, picked at random per token (https://learn.microsoft.com/en-us/entra/identity-platform/configurable-token-lifetimes). */
 export const ACCESS_TOKEN_MIN_SECONDS = 3600;
 export const ACCESS_TOKEN_MAX_SECONDS = 5400;
 /** A consent page left open longer than this is forgotten, like Entra's sign-in context. */
@@ -65,8 +70,20 @@ export interface AppRegistration {
   secret: string;
   /** `S256:<x5t#S256>` and `SHA1:<x5t>` (base64url thumbprints) → the certificate's public key. */
   certificates: Map<string, crypto.KeyObject>;
+  /** Reply URLs of the "Web" platform: a code issued to one is redeemed with client authentication. */
   redirectUris: string[];
+  /** Reply URLs of the "Mobile and desktop applications" platform: a code issued to one is a public client's. */
+  publicClientRedirectUris: string[];
+  /** "Allow public client flows" (isFallbackPublicClient): the device code flow without client authentication. */
+  allowPublicClient: boolean;
 }
+
+/**
+ * Whether a grant's token requests must, may or must not carry client authentication: a code for
+ * a Web Reply URL must (AADSTS7000218 without), one for a Mobile-and-desktop Reply URL must not
+ * (AADSTS700025 with), a device code may (the flow is public; a confidential app may still prove itself).
+ */
+export type ClientAuthRule = 'required' | 'forbidden' | 'optional';
 
 /** A validated authorize request, kept while its consent page is open and inside its code. */
 export interface AuthorizeRequest {
@@ -99,6 +116,8 @@ export interface RefreshRecord {
   expired: boolean;
   /** Resource scopes of the sign-in: what a refresh without `scope` is for. */
   defaultScope: string;
+  /** Inherited from the grant that began it. */
+  clientAuth: ClientAuthRule;
 }
 
 export interface Lifetimes {
@@ -109,16 +128,35 @@ export interface Lifetimes {
 }
 
 export interface Stats {
-  tokenRequests: { authorization_code: number; refresh_token: number };
+  tokenRequests: { authorization_code: number; refresh_token: number; device_code: number };
+  /** slow_down answers to device-code polls. */
+  deviceCodeSlowDowns: number;
+  /** The emulator's time of each device-code poll judged (the last DEVICE_POLLS_KEPT), and its answer. */
+  deviceCodePolls: { at: number; answer: string }[];
   ewsRequests: number;
+  /** EWS requests by SOAP operation (GetFolder, Subscribe, GetStreamingEvents, …; 'malformed'), 401s and faults included. */
+  ewsOperations: Record<string, number>;
   graphRequests: number;
   lastEwsHeaders: Record<string, string> | null;
   lastGraphHeaders: Record<string, string> | null;
   authorizeRequests: number;
+  /** Subscribe / GetStreamingEvents / Unsubscribe counts and the peak of open connections per mailbox. */
+  streaming: StreamingCounters;
 }
 
 export function emptyStats(): Stats {
-  return { tokenRequests: { authorization_code: 0, refresh_token: 0 }, ewsRequests: 0, graphRequests: 0, lastEwsHeaders: null, lastGraphHeaders: null, authorizeRequests: 0 };
+  return {
+    tokenRequests: { authorization_code: 0, refresh_token: 0, device_code: 0 },
+    deviceCodeSlowDowns: 0,
+    deviceCodePolls: [],
+    ewsRequests: 0,
+    ewsOperations: {},
+    graphRequests: 0,
+    lastEwsHeaders: null,
+    lastGraphHeaders: null,
+    authorizeRequests: 0,
+    streaming: emptyStreamingCounters(),
+  };
 }
 
 export interface SigningKey {
@@ -148,18 +186,28 @@ export class EmulatorState {
   readonly pending = new Map<string, { request: AuthorizeRequest; createdAt: number; admin: boolean }>();
   readonly adminGrants = new Set<string>();
   readonly graphInFlight = new Map<string, number>();
-  readonly faults = { token: new FaultQueue<TokenFault>(), ews: new FaultQueue<EwsFaultSpec>(), graph: new FaultQueue<GraphFault>() };
+  /** `subscribe` faults answer only Subscribe requests (ErrorServerBusy and the like). */
+  readonly faults = { token: new FaultQueue<TokenFault>(), ews: new FaultQueue<EwsFaultSpec>(), graph: new FaultQueue<GraphFault>(), subscribe: new FaultQueue<EwsFaultSpec>() };
+  readonly deviceCodes = new Map<string, DeviceCodeRecord>();
+  deviceCodeTiming = { ...DEVICE_CODE_DEFAULTS };
+  /** Device-code polls still to be answered slow_down whatever their pace (admin.slowDownDeviceCodes). */
+  slowDownPolls = 0;
+  readonly holds = new Holds();
   lifetimes: Lifetimes = { refreshTokenInactivitySeconds: DEFAULT_REFRESH_INACTIVITY_SECONDS, codeSeconds: DEFAULT_CODE_SECONDS };
   requireAdminConsent = false;
   ewsDisabled = false;
   stats: Stats = emptyStats();
+  readonly streaming: StreamingHub;
 
   constructor(
     readonly clock: EmulatorClock,
     readonly app: AppRegistration,
     readonly signingKey: SigningKey,
     public consentMode: ConsentMode,
-  ) {}
+  ) {
+    this.streaming = new StreamingHub(clock);
+    this.streaming.counters = this.stats.streaming;
+  }
 
   findUser(username: string | undefined): User | undefined {
     return username ? this.users.get(username.trim().toLowerCase()) : undefined;
@@ -200,9 +248,9 @@ export class EmulatorState {
     return code;
   }
 
-  issueRefreshToken(username: string, grantIssuedAt: number, defaultScope: string): string {
+  issueRefreshToken(username: string, grantIssuedAt: number, defaultScope: string, clientAuth: ClientAuthRule): string {
     const token = `1.A${randomToken(180)}`;
-    this.refreshTokens.set(token, { username, grantIssuedAt, lastUsedAt: this.clock.now(), expired: false, defaultScope });
+    this.refreshTokens.set(token, { username, grantIssuedAt, lastUsedAt: this.clock.now(), expired: false, defaultScope, clientAuth });
     return token;
   }
 

@@ -3,10 +3,16 @@
 // every use while the old one stays valid until its own inactivity; revocation and expiry by
 // the admin API). Both end in one resource's scopes, which the user must have consented to.
 import crypto from 'node:crypto';
-import { isRegisteredRedirect } from './authorize-response';
+import { allRedirectUris, isRegisteredRedirect } from './authorize-response';
 import type { EntraError } from './entra-errors';
 import { fullScopes, isScopeProblem, parseScopes, resourceByUri } from './scopes';
 import { TENANT_DOMAIN, type EmulatorState, type User } from './state';
+
+/** RFC 8628 §3.4's grant type for redeeming a device code. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+/** The short name Entra also accepts, and MSAL sends (msal-common GrantType.DEVICE_CODE_GRANT). */
+export const DEVICE_CODE_GRANT_SHORT = 'device_code';
+export const isDeviceCodeGrant = (grantType: string | undefined) => grantType === DEVICE_CODE_GRANT || grantType === DEVICE_CODE_GRANT_SHORT;
 
 export interface GrantResult {
   user: User;
@@ -32,7 +38,7 @@ const invalidGrant = (aadsts: number, vars?: Record<string, string>): EntraError
 const missing = (param: string): EntraError => ({ status: 400, error: 'invalid_request', aadsts: 900144, vars: { param } });
 
 /** Exactly one resource's permissions, every one of them consented by (or for) the user. */
-function resolveScope(state: EmulatorState, user: User, scope: string): Resolved | EntraError {
+export function resolveScope(state: EmulatorState, user: User, scope: string): Resolved | EntraError {
   const parsed = parseScopes(scope);
   if (isScopeProblem(parsed)) {
     return parsed.kind === 'unknown-resource'
@@ -66,7 +72,7 @@ export function redeemCode(state: EmulatorState, form: Form): GrantResult | Entr
   if (!form.redirect_uri) return missing('redirect_uri');
   if (form.redirect_uri !== rec.request.redirectUri) {
     const vars = { redirectUri: form.redirect_uri, clientId: state.app.clientId };
-    return isRegisteredRedirect(state.app.redirectUris, form.redirect_uri) ? invalidGrant(70004, vars) : { status: 400, error: 'invalid_request', aadsts: 50011, vars };
+    return isRegisteredRedirect(allRedirectUris(state.app), form.redirect_uri) ? invalidGrant(70004, vars) : { status: 400, error: 'invalid_request', aadsts: 50011, vars };
   }
   const { codeChallenge, codeChallengeMethod } = rec.request;
   if (codeChallenge !== undefined && !pkceMatches(codeChallenge, codeChallengeMethod, form.code_verifier ?? '')) return invalidGrant(501481);

@@ -9,7 +9,8 @@ import { v2Issuer } from './entra-metadata';
 /** Entra's id tokens live one hour. */
 const ID_TOKEN_SECONDS = 3600;
 
-export type ClientAuthMethod = 'secret' | 'certificate';
+/** How the client proved itself: 'none' for a public client (appidacr 0). */
+export type ClientAuthMethod = 'none' | 'secret' | 'certificate';
 
 export interface MintRequest {
   user: User;
@@ -58,7 +59,7 @@ function accessClaims(state: EmulatorState, req: MintRequest, t: Stamp, expiresI
     amr: ['pwd'],
     app_displayname: state.app.displayName,
     appid: state.app.clientId,
-    appidacr: req.clientAuth === 'certificate' ? '2' : '1',
+    appidacr: { none: '0', secret: '1', certificate: '2' }[req.clientAuth],
     family_name: rest.join(' ') || undefined,
     given_name: given,
     idtyp: 'user',

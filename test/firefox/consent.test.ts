@@ -11,19 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, alive, startStack, type Stack } from '../support/stack';
 import { ARTIFACTS, POPUP_VIEWPORT } from '../e2e/harness';
 import { waitUntil } from '../e2e/wait';
-import { ADDON_ORIGIN, FIREFOX, launchFirefox, type Firefox, type Tab } from './firefox';
+import { ADDON_ORIGIN, FIREFOX, NO_FIREFOX, launchFirefox, type Firefox, type Tab } from './firefox';
 
-const DIST = path.join(REPO, 'extension', 'dist-firefox');
+/** The test flavour of the add-on (vite --mode test): it lets the emulator's sign-in pages reach the callback page. */
+const DIST = path.join(REPO, 'extension', 'dist-firefox-test');
 const POPUP_URL = `${ADDON_ORIGIN}/src/popup/index.html`;
 const ALICE = 'alice@contoso.example';
 const card = `[data-account="${ALICE}"]`;
 const run = promisify(execFile);
 
-/** Builds what the test loads when `npm run build` has not: the host bundles and the Firefox add-on. */
+/** Builds what the test loads: the host bundles when `npm run build` has not, and the add-on's test flavour (nothing else builds it). */
 async function ensureBuilt(): Promise<void> {
   if (!existsSync(path.join(REPO, 'host', 'dist', 'ews-daemon.mjs'))) await run(process.execPath, [path.join(REPO, 'scripts', 'build-host.mjs')], { cwd: REPO });
-  if (existsSync(path.join(DIST, 'manifest.json'))) return;
-  await run(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'extension/vite.firefox.config.ts', '--logLevel', 'error'], {
+  await run(process.execPath, [path.join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'extension/vite.firefox.config.ts', '--mode', 'test', '--logLevel', 'error'], {
     cwd: REPO,
     env: { ...process.env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
   });
@@ -32,11 +32,7 @@ async function ensureBuilt(): Promise<void> {
 const text = (tab: Tab, selector: string, want: string | RegExp) =>
   waitUntil(`${selector} in the popup`, () => tab.text(selector), (t) => (typeof want === 'string' ? t === want : want.test(t ?? '')));
 
-const HAS_FIREFOX = existsSync(FIREFOX);
-const SKIPPED = HAS_FIREFOX ? '' : ` (skipped: no ${FIREFOX}; apt-get install firefox-esr, or set FIREFOX_PATH)`;
-if (!HAS_FIREFOX) console.warn(`test/firefox/consent.test.ts${SKIPPED}`);
-
-describe.skipIf(!HAS_FIREFOX)(`the Firefox add-on in Firefox ESR with the real companion and the emulator${SKIPPED}`, () => {
+describe.skipIf(!FIREFOX)(`the Firefox add-on in Firefox with the real companion and the emulator${NO_FIREFOX && ` (${NO_FIREFOX})`}`, () => {
   let stack: Stack;
   let ff: Firefox | undefined;
 

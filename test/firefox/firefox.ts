@@ -5,9 +5,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FIREFOX_ADDON_ID } from '../../shared/constants';
+import { installHint, locate } from '../../scripts/browsers.mjs';
 import { Bidi } from './bidi';
 
-export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+const found = locate('firefox');
+/** The Firefox the add-on's test drives ($FIREFOX, else firefox-esr or firefox), or null. */
+export const FIREFOX = found.path;
+/** Why the Firefox test cannot run here; '' when it can. */
+export const NO_FIREFOX = found.path ? '' : `skipped: ${found.problem}; add it with \`${installHint(['firefox'])}\` or set FIREFOX`;
 /** The add-on's moz-extension host, fixed by pref so the test knows its pages' addresses. */
 export const ADDON_UUID = '6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b';
 export const ADDON_ORIGIN = `moz-extension://${ADDON_UUID}`;
@@ -58,6 +63,7 @@ export interface Firefox {
 }
 
 export async function launchFirefox(o: FirefoxOptions): Promise<Firefox> {
+  if (!FIREFOX) throw new Error(NO_FIREFOX);
   await fs.mkdir(o.profile, { recursive: true, mode: 0o700 });
   await fs.writeFile(path.join(o.profile, 'user.js'), Object.entries(PREFS).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
   // --remote-allow-system-access: without it WebDriver BiDi refuses to navigate to moz-extension

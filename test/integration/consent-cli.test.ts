@@ -24,7 +24,7 @@ describe('consent from the command line', () => {
     expect(r.stderr).toMatch(/Open this address to sign in:\n\n {2}https:\/\/localhost:\d+\/.*\/oauth2\/v2\.0\/authorize\?/);
     expect(r.stdout).toMatch(/^Signed in as alice@contoso\.example/);
     // The stand-in browser writes the page it was shown after the CLI has already answered.
-    const page = (await waitUntil('the page the browser was shown', () => fs.readFile(out, 'utf8').catch(() => null), (t) => t !== null, 5000))!;
+    const page = (await waitUntil('the page the browser was shown', () => fs.readFile(out, 'utf8').catch(() => null), (t) => t !== null))!;
     expect(page).toMatch(/^200\n/);
     expect(page).toMatch(/You may close this tab/);
   });

@@ -2,6 +2,7 @@
 // started at once leave exactly one daemon; the extension gets status but never a raw token;
 // an extension that is not allowed is refused; closing stdin ends the host.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,34 +10,38 @@ import { EXTENSION_ID } from '../../shared/constants';
 import { encodeFrame, FrameDecoder } from '../../shared/framing';
 import type { StatusResult } from '../../shared/protocol';
 import { REPO, startStack, type Stack } from '../support/stack';
+import { waitUntil } from '../support/wait';
 
 const NATIVE_HOST = path.join(REPO, 'host', 'dist', 'native-host.mjs');
+
+/** How long a host may take to answer: ten node processes and a cold daemon start at once on a loaded machine. */
+const ANSWER_TIMEOUT_MS = 60_000;
 
 class Host {
   readonly child: ChildProcessWithoutNullStreams;
   readonly exited: Promise<number | null>;
   private readonly decoder = new FrameDecoder();
   private readonly frames: Record<string, unknown>[] = [];
-  private wake: (() => void) | null = null;
+  private readonly arrived = new EventEmitter();
   constructor(env: Record<string, string>, origin: string) {
     this.child = spawn(process.execPath, [NATIVE_HOST, origin], { env });
     this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
+    this.child.on('exit', () => this.arrived.emit('change'));
     this.child.stdout.on('data', (d) => {
       for (const f of this.decoder.push(d)) if (f.kind === 'message') this.frames.push(f.value as Record<string, unknown>);
-      this.wake?.();
+      this.arrived.emit('change');
     });
   }
   send(msg: unknown) {
     this.child.stdin.write(encodeFrame(msg));
   }
-  async next(timeoutMs = 10_000): Promise<Record<string, unknown>> {
-    const end = Date.now() + timeoutMs;
+  /** The next frame; fails at once if the host exits without one. */
+  async next(timeoutMs = ANSWER_TIMEOUT_MS): Promise<Record<string, unknown>> {
+    const timeout = AbortSignal.timeout(timeoutMs);
     while (this.frames.length === 0) {
-      if (Date.now() > end) throw new Error('no frame from the native host');
-      await new Promise<void>((r) => {
-        this.wake = r;
-        setTimeout(r, 50);
-      });
+      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`the native host exited (${this.child.exitCode ?? this.child.signalCode}) without a frame`);
+      if (timeout.aborted) throw new Error(`no frame from the native host in ${timeoutMs} ms`);
+      await once(this.arrived, 'change', { signal: timeout }).catch(() => undefined);
     }
     return this.frames.shift()!;
   }
@@ -72,12 +77,13 @@ describe('the native host with the real daemon', () => {
     const answers = await Promise.all(hosts.map((h) => h.next()));
     const pids = new Set(answers.map((a) => (a.result as StatusResult).daemon.pid));
     expect(pids.size).toBe(1);
-    await new Promise((r) => setTimeout(r, 500)); // let any losing `run` finish exiting
+    // A losing `run` exits by itself once it finds the lock taken: wait until only the winner is left.
+    await waitUntil('one daemon left', async () => daemonsFor(stack.home), (found) => found.length === 1);
     expect(daemonsFor(stack.home)).toEqual([...pids]);
     for (const h of hosts) h.child.stdin.end();
     const codes = await Promise.all(hosts.map((h) => h.exited));
     expect(codes.every((c) => c === 0)).toBe(true);
-  }, 30_000);
+  }, 120_000);
 
   it('never hands the extension a raw token', async () => {
     const h = new Host(stack.env, ours);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxCount } from '../../shared/protocol';
 import { alive, LAUNCHER, startStack, type Stack } from '../support/stack';
+import { waitUntil } from '../support/wait';
 
 function runDaemon(env: Record<string, string>): Promise<{ code: number | null; stderr: string; pid: number }> {
   return new Promise((resolve) => {
@@ -43,16 +44,25 @@ describe('the daemon process', () => {
   it('keeps the cache readable and the account signed in through repeated kill -9 mid-refresh', async () => {
     await stack.signIn();
     for (let i = 0; i < 6; i++) {
+      // The refresh is held at the token endpoint until the daemon is waiting on it; then the
+      // daemon is killed either while it waits (even rounds) or just as the answer arrives and
+      // MSAL writes the cache (odd rounds).
+      stack.emulator.admin.hold('token');
       const refreshes = Array.from({ length: 4 }, () => stack.cli(['token', '--force-refresh']));
-      await new Promise((r) => setTimeout(r, 150 + Math.random() * 250));
-      await stack.stopDaemon('SIGKILL');
+      try {
+        await waitUntil('a refresh at the token endpoint', async () => stack.emulator.admin.heldRequests('token'), (n) => n > 0, 60_000);
+        if (i % 2 === 1) stack.emulator.admin.release('token');
+        await stack.stopDaemon('SIGKILL');
+      } finally {
+        stack.emulator.admin.release('token');
+      }
       await Promise.all(refreshes);
       const cache = await fs.readFile(path.join(stack.home, 'token-cache.json'), 'utf8');
       expect(() => JSON.parse(cache)).not.toThrow();
     }
     const count = await stack.json<InboxCount>(['inbox', '--max-age', '0']);
     expect(count.total).toBe(4817);
-  }, 120_000);
+  }, 240_000);
 });
 
 describe('config mistakes', () => {

@@ -31,7 +31,7 @@ it('starts exactly one daemon when ten native hosts start at once and none is ru
   const env = { ...process.env, EWS_DAEMON_HOME: home, EWS_DAEMON_LAUNCHER: LAUNCHER };
   const relays = Array.from({ length: 10 }, () => RelayProcess.start(bundle, [`chrome-extension://${EXTENSION_ID}/`], env));
   for (const r of relays) r.send({ jsonrpc: '2.0', id: 1, method: 'who' });
-  const answers = await Promise.all(relays.map(async (r) => (await r.waitFrames(1, 8000))[0]));
+  const answers = await Promise.all(relays.map(async (r) => (await r.waitFrames(1))[0]));
   for (const r of relays) r.child.stdin.end();
   await Promise.all(relays.map((r) => r.exited));
 

@@ -26,12 +26,21 @@ export async function tempHome(prefix = 'ews-native-'): Promise<string> {
 
 type Json = Record<string, unknown>;
 
-/** A daemon stand-in: answers the hello, echoes requests and can misbehave on request. */
+/** How long a test waits for a relay's frames or exit before calling it hung: generous, for a loaded machine. */
+const WAIT_TIMEOUT_MS = 20_000;
+
+/**
+ * A daemon stand-in: answers the hello, echoes requests and can misbehave on request. Like the
+ * real daemon (server.ts) it reads nothing after the hello until it has answered it, and nothing
+ * at all after refusing it.
+ */
 export class FakeDaemon {
   readonly hellos: string[] = [];
   readonly received: unknown[] = [];
   refuse = new Set<string>();
-  helloDelayMs = 0;
+  /** While true, hellos are kept unanswered until releaseHellos(). */
+  holdHellos = false;
+  private heldHellos: (() => void)[] = [];
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
 
@@ -53,6 +62,13 @@ export class FakeDaemon {
     socket.on('error', () => undefined);
     const decoder = new FrameDecoder();
     let first = true;
+    /** Frames read after the hello while it waits for its answer. */
+    let waiting: Json[] | null = null;
+    const onFrame = (value: Json) => {
+      if (waiting) return void waiting.push(value);
+      this.received.push(value);
+      this.answer(socket, value);
+    };
     socket.on('data', (chunk) => {
       for (const frame of decoder.push(chunk)) {
         if (frame.kind === 'too-large') return void socket.destroy();
@@ -62,28 +78,40 @@ export class FakeDaemon {
         }
         if (first) {
           first = false;
-          this.hello(socket, frame.value as Json);
+          waiting = [];
+          this.hello(socket, frame.value as Json, (accepted) => {
+            const read = waiting ?? [];
+            waiting = null;
+            if (accepted) read.forEach(onFrame);
+          });
           continue;
         }
-        this.received.push(frame.value);
-        this.answer(socket, frame.value as Json);
+        onFrame(frame.value as Json);
       }
     });
   }
 
-  private hello(socket: net.Socket, msg: Json): void {
+  private hello(socket: net.Socket, msg: Json, answered: (accepted: boolean) => void): void {
     const origin = String((msg.params as Json | undefined)?.origin);
     this.hellos.push(origin);
     const send = () => {
       if (this.refuse.has(origin)) {
         socket.write(encodeFrame(errorResponse(msg.id as number, new AppError('origin_forbidden', `${origin} not allowed`, { advice: 'add it', retryable: false }))));
         socket.end();
+        answered(false);
       } else {
         socket.write(encodeFrame({ jsonrpc: '2.0', id: msg.id, result: { accepted: true } }));
+        answered(true);
       }
     };
-    if (this.helloDelayMs > 0) setTimeout(send, this.helloDelayMs);
+    if (this.holdHellos) this.heldHellos.push(send);
     else send();
+  }
+
+  /** Answers the hellos held so far, and every later one at once. */
+  releaseHellos(): void {
+    this.holdHellos = false;
+    for (const send of this.heldHellos.splice(0)) send();
   }
 
   private answer(socket: net.Socket, msg: Json): void {
@@ -117,7 +145,9 @@ export class RelayProcess {
   /** Every problem with what came out on stdout: anything that is not a well-formed frame. */
   readonly stdoutProblems: string[] = [];
   stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The process ended and its stdout is drained: no more frames will come. */
+  private closed = false;
   private readonly decoder = new FrameDecoder(MAX_TO_BROWSER);
   private waiters: (() => void)[] = [];
 
@@ -126,7 +156,11 @@ export class RelayProcess {
     this.child.stdin.on('error', () => undefined); // EPIPE once the relay has gone
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal, at: Date.now() })));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+    this.child.on('close', () => {
+      this.closed = true;
+      this.wakeWaiters();
+    });
   }
 
   static start(bundle: string, args: string[], env: NodeJS.ProcessEnv): RelayProcess {
@@ -141,17 +175,30 @@ export class RelayProcess {
     this.child.stdin.write(bytes);
   }
 
-  /** Waits until `count` frames have arrived in all (or fails after timeoutMs). */
-  async waitFrames(count: number, timeoutMs = 5000): Promise<RpcResponse[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.frames.length < count) {
-      if (Date.now() > deadline) throw new Error(`expected ${count} frames, got ${this.frames.length}; stderr: ${this.stderr}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 50);
-      });
+  /**
+   * Waits until `count` frames have arrived in all; fails at once when the relay has closed its
+   * output with fewer, or after timeoutMs (sized for a loaded machine: a hang, not a slow start).
+   */
+  async waitFrames(count: number, timeoutMs = WAIT_TIMEOUT_MS): Promise<RpcResponse[]> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const onTimeout = () => this.wakeWaiters();
+    timeout.addEventListener('abort', onTimeout, { once: true });
+    try {
+      while (this.frames.length < count) {
+        const why = this.closed ? 'the relay closed its output' : timeout.aborted ? `${timeoutMs} ms passed` : null;
+        if (why) throw new Error(`expected ${count} frames, got ${this.frames.length} when ${why}; stderr: ${this.stderr}`);
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
+      }
+      return this.frames;
+    } finally {
+      timeout.removeEventListener('abort', onTimeout);
     }
-    return this.frames;
+  }
+
+  /** The exit, or null if the relay is still running after timeoutMs (it hangs). */
+  exitWithin(timeoutMs = WAIT_TIMEOUT_MS): Promise<Awaited<RelayProcess['exited']> | null> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    return Promise.race([this.exited, new Promise<null>((resolve) => timeout.addEventListener('abort', () => resolve(null), { once: true }))]);
   }
 
   /** Bytes left on stdout that do not make a whole frame. */
@@ -170,9 +217,11 @@ export class RelayProcess {
       else if ((frame.value as Json).jsonrpc !== '2.0') this.stdoutProblems.push(`not JSON-RPC: ${JSON.stringify(frame.value).slice(0, 100)}`);
       else this.frames.push(frame.value as RpcResponse);
     }
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    for (const w of this.waiters.splice(0)) w();
   }
 }
 

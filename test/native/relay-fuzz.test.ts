@@ -44,6 +44,8 @@ function withBody(body: Uint8Array): Uint8Array {
 }
 
 const MUTANT_IDS = 1_000_000;
+/** The bytes of a 'big' answer around its blob: {"jsonrpc":"2.0","id":NNNNNNN,"result":{"blob":""}} with room for the id. */
+const BIG_OVERHEAD = 64;
 
 /** One fuzzed frame (header always true to the body) and, for a valid request, its id. */
 function fuzzFrame(r: Rand, id: number): { frame: Uint8Array; id: number | null } {
@@ -60,7 +62,8 @@ function fuzzFrame(r: Rand, id: number): { frame: Uint8Array; id: number | null 
   if (pick < 0.8) return { frame: withBody(encodeFrame(valid).slice(4, int(r, 4, 30))), id: null };
   if (pick < 0.9) return { frame: encodeFrame([1, 'two', null]), id: null };
   if (pick < 0.99) return { frame: encodeFrame({ jsonrpc: '2.0', method: 'note', params: { s: text(r) } }), id: null };
-  return { frame: encodeFrame({ jsonrpc: '2.0', id, method: 'big', params: { bytes: MAX_TO_BROWSER + int(r, -200, 200) } }), id };
+  // Answers up to the browser's 1 MiB limit, which the daemon never exceeds toward a relay (server.ts).
+  return { frame: encodeFrame({ jsonrpc: '2.0', id, method: 'big', params: { bytes: MAX_TO_BROWSER - BIG_OVERHEAD - int(r, 0, 200) } }), id };
 }
 
 async function relayFor(): Promise<RelayProcess> {
@@ -92,18 +95,16 @@ describe('the native host under fuzzing', () => {
     const relay = await relayFor();
     const sent = Array.from({ length: 1500 }, (_, i) => fuzzFrame(r, i + 1));
     await writeSliced(relay, r, Buffer.concat(sent.map((s) => s.frame)));
-    const frames = await relay.waitFrames(sent.length, 15_000);
-    const closedAt = Date.now();
+    const frames = await relay.waitFrames(sent.length);
     relay.child.stdin.end();
-    const exit = await relay.exited;
+    const exit = await relay.exitWithin();
 
     expect(relay.stdoutProblems).toEqual([]);
     expect(relay.trailingBytes).toBe(0);
     expect(frames).toHaveLength(sent.length);
     const expectedIds = sent.flatMap((s) => (s.id === null ? [] : [s.id]));
     expect(frames.map((f) => f.id).filter((id) => typeof id === 'number' && id < MUTANT_IDS)).toEqual(expectedIds);
-    expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(exit.at - closedAt).toBeLessThan(1000);
+    expect(exit).toEqual({ code: 0, signal: null }); // it exits once stdin closes (how fast: relay.bench.ts)
   });
 
   it.each([11, 12, 13, 14, 15, 16])('neither crashes nor hangs on raw random bytes (seed %i)', async (seed) => {
@@ -112,9 +113,8 @@ describe('the native host under fuzzing', () => {
     relay.send({ jsonrpc: '2.0', id: 1, method: 'echo' });
     await relay.waitFrames(1);
     await writeSliced(relay, r, bytes(r, int(r, 1, 20_000)));
-    await new Promise((res) => setTimeout(res, 100));
     relay.child.stdin.end();
-    const exit = await Promise.race([relay.exited, new Promise<null>((res) => setTimeout(() => res(null), 2000))]);
+    const exit = await relay.exitWithin(); // null: still running long after stdin closed, a hang
 
     expect(exit).not.toBeNull();
     expect(exit?.signal).toBeNull();

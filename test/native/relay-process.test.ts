@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXTENSION_ID, FIREFOX_ADDON_ID } from '../../shared/constants';
 import { encodeFrame } from '../../shared/framing';
+import { waitUntil } from '../support/wait';
 import { buildRelay, errorCode, FakeDaemon, RelayProcess, tempHome } from './helpers';
 
 const ORIGIN = `chrome-extension://${EXTENSION_ID}/`;
@@ -70,23 +71,24 @@ describe('the native host process', () => {
     expect(frames[0]).toMatchObject({ result: { echo: { text: 'byte by byte' } } });
   });
 
-  it('keeps what the browser sends before the daemon accepts the hello, and forwards it after', async () => {
-    const { relay } = await setup([ORIGIN], (d) => (d.helloDelayMs = 300));
+  it('sends what the browser sends right behind the hello, and it is answered once the daemon accepts the hello', async () => {
+    const { relay, daemon } = await setup([ORIGIN], (d) => (d.holdHellos = true));
     relay.send(req(1, 'echo'));
     relay.send(req(2, 'echo'));
+    await waitUntil('the hello at the daemon', async () => daemon.hellos.length, (n) => n === 1);
+    expect(daemon.received).toEqual([]); // the daemon reads nothing after the hello before answering it
+    daemon.releaseHellos();
     const frames = await relay.waitFrames(2);
     expect(frames.map((f) => f.id)).toEqual([1, 2]);
   });
 
-  it('exits within a second when the browser closes stdin', async () => {
+  // How fast it exits is measured by `npm run bench` (relay.bench.ts), not here.
+  it('exits when the browser closes stdin', async () => {
     const { relay } = await setup();
     relay.send(req(1, 'echo'));
     await relay.waitFrames(1);
-    const closedAt = Date.now();
     relay.child.stdin.end();
-    const exit = await relay.exited;
-    expect(exit.at - closedAt).toBeLessThan(1000);
-    expect(exit.code).toBe(0);
+    expect(await relay.exitWithin()).toEqual({ code: 0, signal: null });
   });
 
   it('sends daemon_unreachable and exits 1 when the daemon closes the socket', async () => {
@@ -117,15 +119,17 @@ describe('the native host process', () => {
     expect(relay.frames).toHaveLength(1);
   });
 
-  it('replaces an answer over 1 MiB by response_too_large for its id, and keeps the port open', async () => {
+  it('ends with daemon_unreachable rather than pass on a frame over 1 MiB, which would kill the port', async () => {
+    // The daemon itself replaces such an answer for a relayed caller (server.ts, tested there):
+    // a larger frame means the socket is not speaking for the daemon.
     const { relay } = await setup();
     relay.send(req(7, 'big', { bytes: 2 * 1024 * 1024 }));
-    relay.send(req(8, 'echo'));
-    const frames = await relay.waitFrames(2);
-    expect(frames[0]).toMatchObject({ id: 7 });
-    expect(errorCode(frames[0])).toBe('response_too_large');
-    expect(frames[1]).toEqual({ jsonrpc: '2.0', id: 8, result: { echo: {} } });
+    const [frame] = await relay.waitFrames(1);
+    expect(frame).toMatchObject({ id: null });
+    expect(errorCode(frame)).toBe('daemon_unreachable');
+    expect((await relay.exited).code).toBe(1);
     expect(relay.stdoutProblems).toEqual([]);
+    expect(relay.trailingBytes).toBe(0);
   });
 
   it('lets an answer of exactly 1 MiB through', async () => {
@@ -134,16 +138,6 @@ describe('the native host process', () => {
     relay.send(req(1, 'big', { bytes: 1024 * 1024 - overhead }));
     const [frame] = await relay.waitFrames(1);
     expect(frame).toMatchObject({ id: 1, result: {} });
-  });
-
-  it('drops a notification over 1 MiB with an error frame of id null', async () => {
-    const { relay } = await setup();
-    relay.send(req(1, 'notify-big', { bytes: 3 * 1024 * 1024 }));
-    relay.send(req(2, 'echo'));
-    const frames = await relay.waitFrames(2);
-    expect(frames[0]).toMatchObject({ id: null });
-    expect(errorCode(frames[0])).toBe('response_too_large');
-    expect(frames[1]).toMatchObject({ id: 2 });
   });
 
   it('answers frame_too_large and exits cleanly, without allocating, when a header announces over 64 MiB', async () => {

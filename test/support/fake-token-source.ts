@@ -4,7 +4,7 @@
 import type { AppError } from '../../shared/errors';
 import type { Backend } from '../../shared/protocol';
 import type { Clock } from '../../host/src/deps';
-import type { AcquiredToken, TokenSource } from '../../host/src/daemon/refresher';
+import type { AcquiredToken, TokenSource } from '../../host/src/auth/token-source';
 
 export type Step =
   | { kind: 'token'; lifetimeMs?: number; fromCache?: boolean }
@@ -24,7 +24,7 @@ export interface HeldCall extends SourceCall {
   reject(error: AppError): void;
 }
 
-/** 75 minutes: the average access-token lifetime (REFERENCE.md: 60 to 90 min). */
+/** 75 minutes: the average access-token lifetime, 60 to 90 min (https://learn.microsoft.com/en-us/entra/identity-platform/configurable-token-lifetimes). */
 export const DEFAULT_LIFETIME_MS = 75 * 60_000;
 
 const SCOPES: Record<Backend, string> = {

@@ -40,7 +40,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function startStack(opts: { emulator?: EmulatorOptions; config?: Record<string, unknown> } = {}): Promise<Stack> {
+/** launcher: the ews-daemon to run (default the checkout's); another (an installed copy) finds its own daemon. */
+export async function startStack(opts: { emulator?: EmulatorOptions; config?: Record<string, unknown>; launcher?: string } = {}): Promise<Stack> {
+  const launcher = opts.launcher ?? LAUNCHER;
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'ewsd-'));
   await fs.chmod(home, 0o700);
   const emulator = await startEmulator({ consentMode: 'auto', ...opts.emulator });
@@ -50,8 +52,11 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
     EWS_DAEMON_HOME: home,
     NODE_EXTRA_CA_CERTS: emulator.caPath,
     EWS_DAEMON_LAUNCHER: LAUNCHER,
+    // Every answer of the daemon under test is checked against the protocol's result schemas.
+    EWS_DAEMON_CHECK_RESULTS: '1',
   };
   delete env.EWS_DAEMON_CONFIG;
+  if (opts.launcher) delete env.EWS_DAEMON_LAUNCHER;
   // No OS keyring unless a test brings its own (test/keyring/): a developer's desktop keyring is
   // never touched, and the token cache stays plain JSON for the tests that read it.
   env.DBUS_SESSION_BUS_ADDRESS = 'unix:path=/nonexistent/ews-daemon-tests-have-no-keyring';
@@ -66,7 +71,7 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
 
   const cli: Stack['cli'] = (args, o = {}) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [LAUNCHER, ...args], { env: { ...env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [launcher, ...args], { env: { ...env, ...o.env }, stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -109,7 +114,10 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
     } catch {
       return;
     }
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    // A daemon flushing its cache on a loaded machine may take seconds: wait (up to 30 s), and
+    // say so rather than let the next step race a daemon that is still there.
+    for (let i = 0; i < 600 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) throw new Error(`the daemon (pid ${pid}) is still running 30 s after ${signal}`);
   };
 
   return {

@@ -21,6 +21,13 @@ describe('badgeFor', () => {
     expect(b.title).toContain('bob@contoso.example');
   });
 
+  it('adds up the unread of every account and names each in the tooltip', () => {
+    const carol = account({ username: 'carol@contoso.example', inbox: { account: 'carol@contoso.example', total: 230, unread: 7, fetchedAt: 0, backend: 'ews' } });
+    const b = badgeFor(view({ status: status([account(), carol]) }));
+    expect(b).toMatchObject({ text: '30', color: BADGE_NEUTRAL });
+    expect(b.title).toBe('ews-daemon: 30 unread of 5,047 in the Inbox (alice@contoso.example 23, carol@contoso.example 7)');
+  });
+
   it('shows a red ! when the companion is missing', () => {
     const error = { code: 'companion_missing' as const, message: 'm', advice: 'a', retryable: false };
     expect(badgeFor(view({ connection: { kind: 'failed', error, nextAttemptAt: null } })).text).toBe('!');

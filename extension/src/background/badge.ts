@@ -29,10 +29,11 @@ export function badgeFor(view: View): Badge {
   }
   const unread = counted.reduce((sum, a) => sum + a.inbox!.unread, 0);
   const total = counted.reduce((sum, a) => sum + a.inbox!.total, 0);
+  const each = counted.length > 1 ? ` (${counted.map((a) => `${a.username} ${formatCount(a.inbox!.unread, 'en-US')}`).join(', ')})` : '';
   return {
     text: unread > 0 ? formatCountShort(unread) : '',
     color: BADGE_NEUTRAL,
-    title: `ews-daemon: ${formatCount(unread, 'en-US')} unread of ${formatCount(total, 'en-US')} in the Inbox`,
+    title: `ews-daemon: ${formatCount(unread, 'en-US')} unread of ${formatCount(total, 'en-US')} in the Inbox${each}`,
   };
 }
 

@@ -44,6 +44,12 @@ describe('escapeRegex', () => {
   it('builds a pattern whose one group is the query', () => {
     expect(replyUrlRegex(REPLY)).toBe('^http:\\/\\/localhost:53100\\/callback\\?(.*)$');
   });
+
+  it("matches a public client's path-less Reply URL as the browser navigates to it, with its slash", () => {
+    const re = new RegExp(replyUrlRegex('http://localhost:53100'));
+    expect(re.exec('http://localhost:53100/?code=c&state=s')?.[1]).toBe('code=c&state=s');
+    expect(re.test('http://localhost:53100/other?code=c')).toBe(false);
+  });
 });
 
 describe('replyUrlFromCallback', () => {

@@ -21,9 +21,13 @@ export function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
-/** The Reply URL with its query: `^<redirectUri>\?(.*)$`; group 1 is the query. */
+/**
+ * The Reply URL with its query: `^<redirectUri>\?(.*)$`; group 1 is the query. The Reply URL is
+ * matched as the browser writes it (WHATWG URL serialization): a public client's
+ * `http://localhost:53100` is navigated to as `http://localhost:53100/?code=…`.
+ */
 export function replyUrlRegex(redirectUri: string): string {
-  return `^${escapeRegex(redirectUri)}\\?(.*)$`;
+  return `^${escapeRegex(new URL(redirectUri).href)}\\?(.*)$`;
 }
 
 export function buildCaptureRule(p: { ruleId: number; redirectUri: string; tabId: number; callbackPageUrl: string }): CaptureRule {

@@ -3,7 +3,6 @@
 // level, as MV3 requires for events that wake a stopped worker; no dynamic import() here.
 import browser from 'webextension-polyfill';
 import { NATIVE_HOST_NAME } from '../../../shared/constants';
-import type { InboxCount, StatusResult } from '../../../shared/protocol';
 import { installHint } from '../lib/install-hint';
 import { isRequest, toWireError, VIEW_PORT, type ViewMessage } from '../lib/messages';
 import { CALLBACK_PAGE } from '../lib/pages';
@@ -12,6 +11,7 @@ import { ConsentCapture } from './consent-capture';
 import { hostPermissionPattern } from './dnr-rule';
 import { dispatch, makeHandlers } from './message-handlers';
 import { NativeClient, type ClientEvent, type NativePort } from './native-port';
+import { SignInNotice, type NotificationsApi } from './sign-in-notice';
 import { ViewStore } from './view-store';
 
 const log = (message: string, detail?: unknown) => console.info(`[ews-daemon] ${message}`, detail ?? '');
@@ -45,7 +45,18 @@ const capture = new ConsentCapture({
 const handlers = makeHandlers({ client, capture, store, now: timers.now });
 const paint = badgePainter(browser.action);
 
+const notice = new SignInNotice({
+  notifications: browser.notifications as unknown as NotificationsApi,
+  iconUrl: browser.runtime.getURL('icons/icon-128.png'),
+  signIn: (loginHint) => {
+    store.setConsent(null);
+    capture.begin({ loginHint, prompt: 'select_account' }).catch((e) => log('sign-in from the notification failed', String(e)));
+  },
+  log,
+});
+
 store.subscribe((view) => void paint(badgeFor(view)).catch((e) => log('painting the badge failed', String(e))));
+store.subscribe((view) => view.status && notice.update(view.status));
 client.on(onClientEvent);
 
 function onClientEvent(e: ClientEvent): void {
@@ -57,10 +68,10 @@ function onClientEvent(e: ClientEvent): void {
     store.setStatus(e.status, timers.now());
   } else if (e.kind === 'failed') {
     store.setConnection({ kind: 'failed', error: toWireError(e.error), nextAttemptAt: e.nextAttemptAt });
-  } else if (e.method === 'status.changed') {
-    store.setStatus(e.params as StatusResult, timers.now());
-  } else if (e.method === 'inbox.changed') {
-    store.applyInbox(e.params as InboxCount);
+  } else if (e.notification.method === 'status.changed') {
+    store.setStatus(e.notification.params, timers.now());
+  } else {
+    store.applyInbox(e.notification.params);
   }
 }
 
@@ -77,13 +88,18 @@ browser.runtime.onMessage.addListener((message: unknown, sender: browser.Runtime
   return ready.then(() => dispatch(handlers, message, sender));
 });
 
+/** Open popups (and viewers): while any is open, the daemon is told someone watches. */
+let views = 0;
+
 browser.runtime.onConnect.addListener((port) => {
   if (port.name !== VIEW_PORT) return;
   let unsubscribe: () => unknown = () => undefined;
   let closed = false;
+  client.setWatching(++views > 0);
   port.onDisconnect.addListener(() => {
     closed = true;
     unsubscribe();
+    client.setWatching(--views > 0);
   });
   const post = (view: ViewMessage['view']) => port.postMessage({ type: 'view', view } satisfies ViewMessage);
   void ready.then(() => {

@@ -74,6 +74,24 @@ describe('NativeClient', () => {
     expect(events.map((e) => e.kind)).toEqual(['connecting', 'ready']);
   });
 
+  it('tells the daemon while a popup watches, and greets a new port the same way', async () => {
+    const { ports, client } = setup();
+    client.ensureOpen();
+    await ports[0]!.greet();
+    client.setWatching(true);
+    expect(ports[0]!.sent.at(-1)).toMatchObject({ method: 'events.subscribe', params: { watching: true } });
+    client.setWatching(true);
+    expect(ports[0]!.sent.filter((s) => s.method === 'events.subscribe')).toHaveLength(2);
+    client.setWatching(false);
+    expect(ports[0]!.sent.at(-1)).toMatchObject({ method: 'events.subscribe' });
+    expect(ports[0]!.sent.at(-1)?.params).toBeUndefined();
+    client.setWatching(true);
+    ports[0]!.close('Native host has exited.');
+    client.ensureOpen();
+    await ports[1]!.greet();
+    expect(ports[1]!.sent.find((s) => s.method === 'events.subscribe')?.params).toEqual({ watching: true });
+  });
+
   it('matches answers to calls by id, in any order', async () => {
     const { ports, client } = setup();
     client.ensureOpen();
@@ -127,7 +145,7 @@ describe('NativeClient', () => {
     await ports[1]!.greet();
     expect(ports[1]!.sent.map((s) => s.method)).toEqual(['status', 'events.subscribe']);
     ports[1]!.notify('inbox.changed', { account: 'a' });
-    expect(events.at(-1)).toEqual({ kind: 'notification', method: 'inbox.changed', params: { account: 'a' } });
+    expect(events.at(-1)).toEqual({ kind: 'notification', notification: { method: 'inbox.changed', params: { account: 'a' } } });
   });
 
   it('backs off longer after each failure and opens at once when asked', async () => {

@@ -8,7 +8,7 @@ describe('classifyPortEnd', () => {
   it('says the companion is missing, with the install command, when Chromium cannot find the host', () => {
     const e = classifyPortEnd({ reason: 'Specified native messaging host not found.', answered: false }, hint);
     expect(e.code).toBe('companion_missing');
-    expect(e.data.advice).toContain('npx ews-daemon install --browser chromium');
+    expect(e.data.advice).toContain('ews-daemon install --browser chromium');
   });
 
   it('says the companion is missing when the host forbids this extension', () => {

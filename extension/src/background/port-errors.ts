@@ -4,7 +4,7 @@
 import { AppError } from '../../../shared/errors';
 import type { InstallHint } from '../lib/messages';
 
-/** Chromium's messages (REFERENCE.md, native messaging) and Firefox's equivalents. */
+/** Chromium's messages (extensions/browser/api/messaging/native_message_host.cc; docs/platform-notes.md) and Firefox's equivalents. */
 const NOT_INSTALLED = [/native messaging host not found/i, /No such native application/i];
 const FORBIDDEN = [/Access to the specified native messaging host is forbidden/i, /not allowed to communicate/i];
 const EXITED = [/Native host has exited/i, /Error when communicating with the native messaging host/i];

@@ -18,7 +18,7 @@ describe('browserFlag', () => {
 describe('installHint', () => {
   it('gives the exact install command for npx and for a clone', () => {
     const hint = installHint(['Chromium'], CHROMIUM_UA);
-    expect(hint.command).toBe('npx ews-daemon install --browser chromium');
+    expect(hint.command).toBe('ews-daemon install --browser chromium');
     expect(hint.fromClone).toBe('host/bin/ews-daemon install --browser chromium');
   });
 });

@@ -21,7 +21,7 @@ export function installHint(brands: readonly string[], userAgent: string): Insta
   const flag = browserFlag(brands, userAgent);
   return {
     browserFlag: flag,
-    command: `npx ews-daemon install --browser ${flag}`,
+    command: `ews-daemon install --browser ${flag}`,
     fromClone: `host/bin/ews-daemon install --browser ${flag}`,
   };
 }

@@ -18,7 +18,7 @@ export type Connection =
 
 /** How to install the companion in the browser the extension runs in. */
 export interface InstallHint {
-  /** e.g. `npx ews-daemon install --browser chromium`. */
+  /** e.g. `ews-daemon install --browser chromium` (the installed command; `npx` could fetch an unrelated package of that name). */
   command: string;
   /** The same from a clone of the repository. */
   fromClone: string;

@@ -6,7 +6,7 @@ import type { AccountStatus } from '../../../shared/protocol';
 import { h } from '../lib/dom';
 import { formatCount, formatCountdown, formatLocalDate, formatLocalTime, formatRelative } from '../lib/format';
 import { errorBox } from './error-box';
-import { backendName, fetchedWords, stateWords } from './state-text';
+import { backendName, fetchedWords, realtimeWords, stateWords } from './state-text';
 
 export interface CardActions {
   refresh(account: string): void;
@@ -53,6 +53,7 @@ function inboxBlock(a: AccountStatus, now: number): HTMLElement {
     ),
     h('p', { class: 'muted', 'data-testid': 'inbox-fetched', 'data-relative': a.inbox.fetchedAt, 'data-template': `fetched {} via ${backendName(a.inbox.backend)}` }, fetchedWords(a.inbox, now)),
     h('p', { class: 'muted', 'data-testid': 'backend-reason' }, a.backend.reason),
+    a.realtime ? h('p', { class: 'muted', 'data-testid': 'realtime', 'data-kind': a.realtime.kind }, realtimeWords(a.realtime)) : null,
   );
 }
 

@@ -2,7 +2,7 @@
 // one-second tick moves countdowns and "N s ago"; buttons ask the service worker and show
 // any failure with its advice. Keyboard focus survives redraws (elements carry data-key).
 import browser from 'webextension-polyfill';
-import type { AccountStatus } from '../../../shared/protocol';
+import type { AccountStatus, ClientInfo } from '../../../shared/protocol';
 import { ask } from '../lib/ask';
 import { h } from '../lib/dom';
 import { formatCount, formatCountdown, formatRelative } from '../lib/format';
@@ -53,10 +53,16 @@ function render(view: View): void {
   const accounts = view.status?.accounts ?? [];
   $('accounts').replaceChildren(...accounts.map((a) => accountCard(a, now, actions)));
   $('no-account').hidden = !(view.status && accounts.length === 0);
+  $('client-kind').textContent = view.status?.client ? clientWords(view.status.client) : '';
   $('sign-in').textContent = accounts.length > 0 ? 'Sign in another account' : 'Sign in';
   $('actions').hidden = view.connection.kind === 'failed' && view.connection.error.code === 'companion_missing';
   $('app').setAttribute('aria-busy', String(view.connection.kind === 'connecting' && !view.status));
   if (focusKey) document.querySelector<HTMLElement>(`[data-key="${focusKey}"]`)?.focus();
+}
+
+/** Which kind of app registration the daemon signs in with, in a person's words. */
+function clientWords(c: ClientInfo): string {
+  return c.kind === 'public' ? 'App: a public client (no secret; sign-in protected by PKCE).' : `App: a confidential client (with a ${c.credential === 'certificate' ? 'certificate' : 'client secret'}).`;
 }
 
 function connectionPart(view: View): Node {

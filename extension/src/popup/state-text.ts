@@ -33,6 +33,11 @@ export function backendName(b: keyof typeof BACKEND_NAMES): string {
   return BACKEND_NAMES[b];
 }
 
+/** How counts arrive: "Live: …" while EWS pushes, else the daemon's own sentence. */
+export function realtimeWords(r: NonNullable<AccountStatus['realtime']>): string {
+  return `${r.kind === 'streaming' ? 'Live' : r.kind === 'polling' ? 'Polled' : 'On request'}: ${r.reason}`;
+}
+
 /** "fetched 12 s ago via EWS". */
 export function fetchedWords(inbox: NonNullable<AccountStatus['inbox']>, now: number): string {
   return `fetched ${formatRelative(inbox.fetchedAt, now)} via ${backendName(inbox.backend)}`;

@@ -4,7 +4,7 @@ import { AppError, type ErrorCode } from '../../../shared/errors';
 import { classifyFailure } from '../daemon/refresh-outcome';
 import { classifyMsalError, classifyTokenError } from './classify-aad-error';
 
-// One row per number of REFERENCE.md's AADSTS table, with the `error` Entra sends alongside.
+// One row per number of the AADSTS table in docs/platform-notes.md, with the `error` Entra sends alongside.
 const TABLE: [number, string, ErrorCode][] = [
   [70008, 'invalid_grant', 'needs_consent'],
   [700082, 'invalid_grant', 'needs_consent'],
@@ -39,6 +39,8 @@ const TABLE: [number, string, ErrorCode][] = [
   [50089, 'invalid_grant', 'code_invalid'],
   [50011, 'invalid_request', 'app_misconfigured'],
   [70004, 'invalid_client', 'app_misconfigured'],
+  [7000218, 'invalid_client', 'app_misconfigured'],
+  [700025, 'invalid_client', 'app_misconfigured'],
   [501481, 'invalid_grant', 'pkce_mismatch'],
   [90055, 'temporarily_unavailable', 'throttled'],
   [50196, 'invalid_grant', 'throttled'],
@@ -96,6 +98,39 @@ describe('classifyTokenError', () => {
 
   it('names the configured Reply URL for a redirect URI mismatch', () => {
     expect(classifyTokenError({ error: 'invalid_request', errorCodes: [50011] }, { redirectUri: 'http://localhost:53100/callback' }).data.advice).toContain('http://localhost:53100/callback');
+  });
+
+  it.each([
+    ['expired_token', 'device_code_expired'],
+    ['authorization_declined', 'device_code_declined'],
+    ['bad_verification_code', 'device_code_invalid'],
+  ])('names the device code answer %s as %s', (error, code) => {
+    expect(classifyTokenError({ error, errorCodes: [70000] }, { deviceCode: true }).code).toBe(code);
+  });
+
+  it('points a device code refused by policy (AADSTS53003, 50199) at --listen and --paste', () => {
+    for (const [error, n] of [['invalid_grant', 53003], ['interaction_required', 50199]] as const) {
+      const e = classifyTokenError({ error, errorCodes: [n] }, { deviceCode: true });
+      expect(e.code).toBe('conditional_access');
+      expect(e.data.advice).toMatch(/`ews-daemon consent --listen`.*`--paste`/);
+    }
+    expect(classifyTokenError({ error: 'invalid_grant', errorCodes: [53003] }).data.advice).not.toContain('--paste');
+  });
+
+  it("sends a public client's Reply URL mismatch (AADSTS50011) to the Mobile and desktop platform", () => {
+    const e = classifyTokenError({ error: 'invalid_request', errorCodes: [50011] }, { redirectUri: 'http://localhost:53100', client: 'public' });
+    expect(e.message).toContain('not registered for the app on this platform');
+    expect(e.data.advice).toContain('"Mobile and desktop applications" platform: add http://localhost there');
+  });
+
+  it('turns a registration that does not fit the client into advice (AADSTS7000218, AADSTS700025)', () => {
+    const web = classifyTokenError({ error: 'invalid_client', errorCodes: [7000218] });
+    expect(web.message).toContain('registered as a Web app');
+    expect(web.data.advice).toMatch(/`clientSecretFile` or `certificate`.*"Allow public client flows" Yes.*"Mobile and desktop applications" platform with Reply URL http:\/\/localhost/);
+    const pub = classifyTokenError({ error: 'invalid_client', errorCodes: [700025] });
+    expect(pub.message).toContain('registered as a public client');
+    expect(pub.data.advice).toContain('Remove `clientSecret`, `clientSecretFile` or `certificate`');
+    expect([web, pub].map(classifyFailure)).toEqual(['config', 'config']);
   });
 });
 

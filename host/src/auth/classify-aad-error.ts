@@ -1,7 +1,9 @@
 // The one place that turns Entra ID's token-endpoint and authorize errors, and MSAL's errors,
-// into our AppError codes (REFERENCE.md's AADSTS table). Pure. Guarantees: the OAuth `error`
-// picks the family first and the AADSTS number only refines within it (Microsoft says the
-// numbers change), so a throttled request is never taken for a lost grant; no secret is quoted.
+// into our AppError codes (the AADSTS table in docs/platform-notes.md, from
+// https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes). Pure.
+// Guarantees: the OAuth `error` picks the family first and the AADSTS number only refines within
+// it (Microsoft says the numbers change), so a throttled request is never taken for a lost grant;
+// no secret is quoted.
 import { AppError, isAppError, type ErrorCode } from '../../../shared/errors';
 
 export interface TokenErrorInput {
@@ -20,6 +22,10 @@ export interface ClassifyContext {
   adminConsentUrl?: string;
   /** The configured Reply URL, named in the advice for a redirect URI mismatch. */
   redirectUri?: string;
+  /** Which kind of client asked: the advice for a mismatched registration depends on it. */
+  client?: 'public' | 'confidential';
+  /** The device code flow asked: a policy refusal then points at the browser flows. */
+  deviceCode?: boolean;
 }
 
 interface Rule {
@@ -47,19 +53,42 @@ const RULES = {
   codeBad: { code: 'code_invalid', what: 'The sign-in code was already used, or is invalid or expired', advice: () => 'Start sign-in again from the popup or with `ews-daemon consent`: a sign-in link works once, for about 10 minutes.' },
   redirectBad: {
     code: 'app_misconfigured',
-    what: 'The Reply URL is not registered for the app',
-    advice: (ctx) => `Add ${ctx.redirectUri ?? 'the configured `redirectUri`'} exactly to the app registration (Authentication → Web), or set \`redirectUri\` in config.json to a registered one.`,
+    what: 'The Reply URL is not registered for the app on this platform',
+    advice: (ctx) =>
+      ctx.client === 'public'
+        ? `A public client's Reply URLs are those of the "Mobile and desktop applications" platform: add http://localhost there (Authentication → Add a platform; the port of a localhost Reply URL is ignored, the path is not), or set \`redirectUri\` in config.json to http://localhost:PORT with a registered path.`
+        : `Add ${ctx.redirectUri ?? 'the configured `redirectUri`'} exactly to the app registration (Authentication → Web), or set \`redirectUri\` in config.json to a registered one.`,
+  },
+  webAppNoCredential: {
+    code: 'app_misconfigured',
+    what: 'The app is registered as a Web app, which must prove itself with a secret or certificate, and none was sent',
+    advice: () =>
+      'Either give the daemon a credential (`clientSecretFile` or `certificate` in config.json, see the README), or make the registration a public client: Authentication → "Allow public client flows" Yes, and add the "Mobile and desktop applications" platform with Reply URL http://localhost.',
+  },
+  publicSentCredential: {
+    code: 'app_misconfigured',
+    what: 'The app is registered as a public client, and a public client must not send a secret or certificate',
+    advice: () =>
+      'Remove `clientSecret`, `clientSecretFile` or `certificate` from config.json to sign in as a public client; or, to keep the credential, register the Reply URL under the "Web" platform instead of "Mobile and desktop applications", then restart the daemon.',
   },
   pkce: { code: 'pkce_mismatch', what: 'The PKCE verifier did not match the challenge', advice: () => 'This is a bug in ews-daemon: start sign-in again, and report it with the daemon log if it repeats.' },
   declined: { code: 'consent_denied', what: 'Consent was declined', advice: () => 'Sign in again and accept the permissions; if a policy forbids user consent, ask an administrator.' },
   scope: { code: 'app_misconfigured', what: 'Entra ID refused the requested scope', advice: () => 'Check `ewsScope` and `graphScope` in config.json and the API permissions of the app registration.' },
+  deviceExpired: { code: 'device_code_expired', what: 'Nobody entered the sign-in code before it expired', advice: () => 'Run `ews-daemon consent --device-code` again and enter the new code at the address it shows, within its time.' },
+  deviceDeclined: { code: 'device_code_declined', what: 'The sign-in was declined on the code page', advice: () => 'Run `ews-daemon consent --device-code` again and approve the sign-in, or use `--listen` or `--paste`.' },
+  deviceInvalid: { code: 'device_code_invalid', what: 'Entra ID does not recognise this sign-in code', advice: () => 'Run `ews-daemon consent --device-code` again; each code works once.' },
+  deviceBlocked: {
+    code: 'conditional_access',
+    what: 'A Conditional Access policy blocks signing in with a device code',
+    advice: () => 'Device code sign-in is often blocked by policy: sign in with `ews-daemon consent --listen` (a browser on this machine) or `--paste` (a browser anywhere) instead, or ask your administrator.',
+  },
   throttled: { code: 'throttled', what: 'Entra ID is throttling requests', retryable: true, advice: () => 'Nothing to do: the daemon waits as long as Entra ID asks and retries, keeping the sign-in.' },
   transient: { code: 'transient', what: 'Entra ID is temporarily unavailable', retryable: true, advice: () => 'Nothing to do: the daemon retries with back-off and keeps the sign-in.' },
   unknown: { code: 'internal', what: 'Entra ID refused the request for a reason ews-daemon does not know', advice: () => 'The daemon log has the detail; report it if it repeats.' },
 } satisfies Record<string, Rule>;
 type RuleName = keyof typeof RULES;
 
-/** REFERENCE.md's AADSTS table. Change it, change REFERENCE.md. */
+/** The AADSTS table of docs/platform-notes.md. Change it, change that table. */
 const BY_NUMBER: Record<number, RuleName> = {
   ...numbers([70008, 700082, 50173, 70043, 50132, 50133], 'grantGone'),
   ...numbers([50076, 50079, 50078, 50074], 'mfa'),
@@ -71,6 +100,8 @@ const BY_NUMBER: Record<number, RuleName> = {
   ...numbers([700027, 50012, 700030], 'certBad'),
   ...numbers([54005, 70000, 9002313, 50089], 'codeBad'),
   ...numbers([50011, 70004], 'redirectBad'),
+  ...numbers([7000218], 'webAppNoCredential'),
+  ...numbers([700025], 'publicSentCredential'),
   ...numbers([501481], 'pkce'),
   ...numbers([90055, 50196], 'throttled'),
   ...numbers([65004], 'declined'),
@@ -89,6 +120,10 @@ const FAMILIES: Record<string, Family> = {
   // MsalNetwork's name for a body that is not JSON: a proxy's or gateway's error page.
   invalid_response: BUSY,
   slow_down: { fallback: 'throttled', admits: ['throttled'] },
+  // RFC 8628 §3.5's device-code answers.
+  expired_token: { fallback: 'deviceExpired', admits: [] },
+  authorization_declined: { fallback: 'deviceDeclined', admits: [] },
+  bad_verification_code: { fallback: 'deviceInvalid', admits: [] },
   invalid_grant: GRANT,
   interaction_required: GRANT,
   login_required: GRANT,
@@ -98,8 +133,8 @@ const FAMILIES: Record<string, Family> = {
   refresh_token_expired: GRANT,
   bad_token: GRANT,
   access_denied: { fallback: 'declined', admits: ['declined', 'conditionalAccess', 'notAssigned', 'adminConsent', 'mfa', 'appUnknown', 'grantGone'] },
-  invalid_client: { fallback: 'secretBad', admits: ['secretBad', 'certBad', 'appUnknown', 'redirectBad'] },
-  unauthorized_client: { fallback: 'appUnknown', admits: ['appUnknown', 'secretBad', 'certBad', 'redirectBad', 'notAssigned'] },
+  invalid_client: { fallback: 'secretBad', admits: ['secretBad', 'certBad', 'appUnknown', 'redirectBad', 'webAppNoCredential', 'publicSentCredential'] },
+  unauthorized_client: { fallback: 'appUnknown', admits: ['appUnknown', 'secretBad', 'certBad', 'redirectBad', 'notAssigned', 'webAppNoCredential', 'publicSentCredential'] },
   invalid_request: { fallback: 'unknown', admits: 'any' },
   invalid_scope: { fallback: 'scope', admits: ['scope', 'adminConsent'] },
   invalid_resource: { fallback: 'scope', admits: ['scope', 'appUnknown'] },
@@ -108,12 +143,14 @@ const FAMILIES: Record<string, Family> = {
 export function classifyTokenError(input: TokenErrorInput, context: ClassifyContext = {}): AppError {
   const ctx: ClassifyContext = { ...context, adminConsentUrl: context.adminConsentUrl ?? input.adminConsentUrl };
   const aadsts = input.errorCodes?.[0] ?? aadstsIn(input.errorDescription);
-  let rule = RULES[chooseRule(input, aadsts)];
+  let rule: Rule = RULES[chooseRule(input, aadsts)];
   if (rule === RULES.transient && input.status === 429) rule = RULES.throttled;
+  // AADSTS50199 (a confirmation interrupt) and Conditional Access are how policy refuses device code.
+  if (ctx.deviceCode && (rule === RULES.conditionalAccess || aadsts === 50199)) rule = RULES.deviceBlocked;
   const label = [input.error, aadsts !== undefined ? `AADSTS${aadsts}` : undefined].filter(Boolean).join(', ');
   const said = shortDescription(input.errorDescription);
   const message = `${rule.what}${label ? ` (${label})` : ''}${said ? `: ${said}` : '.'}`;
-  const retryable = 'retryable' in rule && rule.retryable;
+  const retryable = rule.retryable === true;
   return new AppError(rule.code, message, {
     advice: rule.advice(ctx),
     retryable,
@@ -146,6 +183,9 @@ const MSAL_CLIENT_CODES: Record<string, { code: ErrorCode; what: string; advice:
   state_mismatch: { code: 'redirect_invalid', what: 'The Reply URL’s state does not belong to this sign-in', advice: 'Start sign-in again from the popup or with `ews-daemon consent`.' },
   nonce_mismatch: { code: 'code_invalid', what: 'The sign-in answer was not made for this sign-in', advice: 'Start sign-in again from the popup or with `ews-daemon consent`.' },
   no_account_found: { code: 'no_account', what: 'The token cache has no such account', advice: SIGN_IN_AGAIN },
+  device_code_expired: { code: 'device_code_expired', what: RULES.deviceExpired.what, advice: RULES.deviceExpired.advice() },
+  user_timeout_reached: { code: 'device_code_expired', what: RULES.deviceExpired.what, advice: RULES.deviceExpired.advice() },
+  device_code_polling_cancelled: { code: 'cancelled', what: 'The device code sign-in was cancelled', advice: 'Run `ews-daemon consent --device-code` again when you are ready.' },
   no_account_in_silent_request: { code: 'no_account', what: 'No account was given for a silent token request', advice: SIGN_IN_AGAIN },
   invalid_client_credential: { code: 'credential_invalid', what: 'MSAL has no usable client credential', advice: 'Set exactly one of `clientSecret`, `clientSecretFile` or `certificate` in config.json.' },
   invalid_assertion: { code: 'credential_invalid', what: 'MSAL could not build the client assertion', advice: 'Check `certificate.privateKeyPath` and `certificate.certificatePath` in config.json.' },

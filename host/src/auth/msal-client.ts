@@ -1,28 +1,22 @@
-// The daemon's one MSAL confidential client: builds consent URLs, redeems codes, and is the
-// refresher's TokenSource (silent acquisition per account and resource). Every MSAL failure
-// leaves here classified as an AppError; nothing above this file sees an MSAL error type.
+// The daemon's one MSAL client: builds consent URLs, redeems codes, and is the refresher's
+// TokenSource (silent acquisition per account and resource). A config with a secret or a
+// certificate makes a ConfidentialClientApplication; one without makes a PublicClientApplication
+// (same flows, PKCE and state, same cache; the token requests carry no client authentication).
+// Every MSAL failure leaves here classified as an AppError; nothing above sees an MSAL error type.
 import {
   ConfidentialClientApplication,
-  LogLevel,
+  PublicClientApplication,
   type AccountInfo,
   type AuthenticationResult,
-  type Configuration,
-  type ICachePlugin,
 } from '@azure/msal-node';
 import { AppError } from '../../../shared/errors';
 import type { Backend } from '../../../shared/protocol';
-import type { Config } from '../config/config';
-import type { Http, Log } from '../deps';
-import type { AcquiredToken, TokenSource } from '../daemon/refresher';
+import { clientKind, type Config } from '../config/config';
 import { classifyMsalError } from './classify-aad-error';
+import { deviceCodeSignIn, type DeviceCodeSignInOptions } from './device-code-signin';
+import { msalConfiguration, type MsalClientDeps } from './msal-config';
 import { MsalNetwork } from './msal-network';
-
-export interface MsalClientDeps {
-  config: Config;
-  http: Http;
-  log: Log;
-  cachePlugin: ICachePlugin;
-}
+import type { AcquiredToken, TokenSource } from './token-source';
 
 export interface AuthUrlRequest {
   state: string;
@@ -33,12 +27,15 @@ export interface AuthUrlRequest {
 }
 
 export class MsalClient implements TokenSource {
-  private readonly app: ConfidentialClientApplication;
+  private readonly app: ConfidentialClientApplication | PublicClientApplication;
   private readonly config: Config;
+  private readonly network: MsalNetwork;
 
   constructor(private readonly deps: MsalClientDeps) {
     this.config = deps.config;
-    this.app = new ConfidentialClientApplication(msalConfiguration(deps));
+    this.network = new MsalNetwork(deps.http);
+    const configuration = msalConfiguration(deps, this.network);
+    this.app = clientKind(deps.config.credential) === 'public' ? new PublicClientApplication(configuration) : new ConfidentialClientApplication(configuration);
   }
 
   /** One resource's scopes per token request (AADSTS70011): EWS and Graph are asked for separately. */
@@ -68,14 +65,14 @@ export class MsalClient implements TokenSource {
         state: req.state,
         nonce: req.nonce,
         codeChallenge: req.codeChallenge,
-        codeChallengeMethod: 'S256', // without it MSAL silently drops the challenge (REFERENCE.md)
+        codeChallengeMethod: 'S256', // without it MSAL silently drops the challenge (msal-node src/protocol/Authorize.ts)
         loginHint: req.loginHint,
         prompt: req.prompt,
       }),
     );
   }
 
-  /** The tenant-wide admin-consent URL (REFERENCE.md: answers admin_consent=True&tenant=…, no code). */
+  /** The tenant-wide admin-consent URL: answers admin_consent=True&tenant=…, no code (https://learn.microsoft.com/en-us/entra/identity-platform/v2-admin-consent). */
   adminConsentUrl(state: string): string {
     const { scopes, extraScopesToConsent } = this.consentScopes();
     const url = new URL(`${this.config.authority}/v2.0/adminconsent`);
@@ -99,15 +96,28 @@ export class MsalClient implements TokenSource {
     return result.account;
   }
 
+  /** The device code flow (device-code-signin.ts) with this client's scopes, cache and network. */
+  async deviceCodeSignIn(opts: Omit<DeviceCodeSignInOptions, 'scopes'>): Promise<AccountInfo> {
+    return deviceCodeSignIn(this.deps, { ...opts, scopes: this.consentScopes().scopes });
+  }
+
   async accounts(): Promise<AccountInfo[]> {
     return this.call(() => this.app.getTokenCache().getAllAccounts());
   }
 
-  async acquire(accountId: string, resource: Backend, opts: { forceRefresh: boolean }): Promise<AcquiredToken> {
+  /**
+   * A token from MSAL's cache, or refreshed. An aborted `signal` (the daemon stopping) ends the
+   * requests MSAL has in flight at once: MSAL itself takes no signal.
+   */
+  async acquire(accountId: string, resource: Backend, opts: { forceRefresh: boolean; signal?: AbortSignal }): Promise<AcquiredToken> {
+    const { signal } = opts;
+    signal?.throwIfAborted();
+    const abort = () => this.network.abortAll(signal?.reason);
+    signal?.addEventListener('abort', abort, { once: true });
     const account = await this.account(accountId);
     const result: AuthenticationResult = await this.call(() =>
       this.app.acquireTokenSilent({ account, scopes: this.scopesFor(resource), forceRefresh: opts.forceRefresh }),
-    );
+    ).finally(() => signal?.removeEventListener('abort', abort));
     return {
       accessToken: result.accessToken,
       expiresOn: result.expiresOn ? result.expiresOn.getTime() : 0,
@@ -136,7 +146,7 @@ export class MsalClient implements TokenSource {
     try {
       return await fn();
     } catch (e) {
-      throw classifyMsalError(e);
+      throw classifyMsalError(e, { redirectUri: this.config.redirectUri, client: clientKind(this.config.credential) });
     }
   }
 }
@@ -147,37 +157,4 @@ function toDefaultScope(scope: string): string {
   } catch {
     return scope;
   }
-}
-
-function msalConfiguration({ config, http, log, cachePlugin }: MsalClientDeps): Configuration {
-  const credential =
-    config.credential.kind === 'secret'
-      ? { clientSecret: config.credential.secret }
-      : {
-          clientCertificate: {
-            thumbprintSha256: config.credential.thumbprintSha256,
-            privateKey: config.credential.privateKeyPem,
-            x5c: config.credential.certificatePem,
-          },
-        };
-  const msalLog = log.child({ component: 'msal' });
-  return {
-    auth: {
-      clientId: config.clientId,
-      authority: config.authority,
-      knownAuthorities: config.knownAuthorityHost ? [config.knownAuthorityHost] : [],
-      ...credential,
-    },
-    cache: { cachePlugin },
-    system: {
-      networkClient: new MsalNetwork(http),
-      loggerOptions: {
-        piiLoggingEnabled: false,
-        logLevel: LogLevel.Warning,
-        loggerCallback: (level, message, containsPii) => {
-          if (!containsPii) msalLog.debug(message, { msalLevel: LogLevel[level] });
-        },
-      },
-    },
-  };
 }

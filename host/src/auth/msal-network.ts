@@ -1,10 +1,19 @@
 // MSAL's network seam (system.networkClient) over our Http, so MSAL shares the proxy, the trust
-// store and the test fakes of every other request.
+// store and the test fakes of every other request. MSAL's calls take no AbortSignal, so the
+// network carries one of its own: abortAll() ends every request MSAL has in flight.
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
 import type { Http, HttpRequest } from '../deps';
 
 export class MsalNetwork implements INetworkModule {
+  private controller = new AbortController();
+
   constructor(private readonly http: Http) {}
+
+  /** Aborts every request in flight (they reject as the Http does); later requests go out as usual. */
+  abortAll(reason: unknown): void {
+    this.controller.abort(reason);
+    this.controller = new AbortController();
+  }
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
     return this.send<T>({ method: 'GET', url, headers: options?.headers, timeoutMs: timeout });
@@ -15,7 +24,7 @@ export class MsalNetwork implements INetworkModule {
   }
 
   private async send<T>(req: HttpRequest): Promise<NetworkResponse<T>> {
-    const res = await this.http.request(req);
+    const res = await this.http.request({ ...req, signal: this.controller.signal });
     let body: unknown;
     try {
       body = res.body === '' ? {} : JSON.parse(res.body);

@@ -2,7 +2,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { ConfidentialClientApplication, TokenCacheContext } from '@azure/msal-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeCacheJson, type FixtureAccount } from '../../../test/token-store/msal-cache-fixture';
@@ -112,19 +111,17 @@ describe('TokenStore with MSAL', () => {
     expect(store.stats).toEqual({ reads: 1, parses: 1, writes: 0 });
   });
 
-  it('costs well under half a millisecond per warm access (hooks alone)', async () => {
+  // What makes a warm access cheap: its hooks only stat the file. How cheap is measured by
+  // `npm run bench` (daemon.bench.ts: the hooks alone, and a silent token), not here.
+  it('neither reads, parses nor writes the file on a warm access (hooks alone)', async () => {
     await fs.writeFile(file, cacheWith(alice), { mode: 0o600 });
     const store = newStore();
     const ctx = new TokenCacheContext(makeApp(store).getTokenCache(), false);
-    const samples: number[] = [];
     for (let i = 0; i < 2000; i++) {
-      const t = performance.now();
       await store.beforeCacheAccess(ctx);
       await store.afterCacheAccess(ctx);
-      samples.push(performance.now() - t);
     }
-    const median = samples.sort((a, b) => a - b)[1000]!;
-    expect(median).toBeLessThan(0.1);
+    expect(store.stats).toEqual({ reads: 1, parses: 1, writes: 0 });
   });
 
   it('re-reads the file when another process rewrote it', async () => {

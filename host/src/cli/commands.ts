@@ -2,45 +2,34 @@
 // socket (starting the daemon when none answers, unless --no-start). With --json a command
 // prints exactly the result of the protocol method of the same meaning.
 import { existsSync } from 'node:fs';
-import { AppError } from '../../../shared/errors';
-import type { MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
+import { AppError, isAppError, toRpcError } from '../../../shared/errors';
+import type { AccountStatus, MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
 import { loadConfig } from '../config/load-config';
-import type { Paths } from '../config/paths';
 import { ensureOwnFolder } from '../config/state-folder';
 import { RpcClient } from '../daemon-client/rpc-client';
+import type { Call, CliContext, Command } from './cli-context';
+import { deviceCodeConsent } from './device-code';
 import { listenForReply, loopbackTarget, openBrowser, readPastedUrl, readReplyUrl, terminalSafeError } from './consent-flow';
 import { formatAccount, formatAgo, formatInboxLine, formatStatus, formatTokens } from './format';
 
-export interface CliContext {
-  args: { positionals: string[]; values: Record<string, string | boolean | string[] | undefined> };
-  paths: Paths;
-  env: Record<string, string | undefined>;
-  now: () => number;
-  out: (line: string) => void;
-  err: (line: string) => void;
-  stdin: NodeJS.ReadableStream;
-}
+export type { Call, CliContext, Command } from './cli-context';
 
-export interface Command {
-  summary: string;
-  usage: string;
-  options: string[];
-  run(ctx: CliContext): Promise<number>;
-}
-
-type Call = <M extends MethodName>(method: M, params?: ParamsOf<M>) => Promise<ResultOf<M>>;
-
-/** One connection to the daemon for the calls `fn` makes (starting the daemon unless --no-start). */
-async function withDaemon<T>(ctx: CliContext, fn: (call: Call) => Promise<T>): Promise<T> {
+/** A connection to the daemon, starting it unless --no-start. */
+export async function openClient(ctx: CliContext): Promise<RpcClient> {
   // No daemon yet: check the config and the state folder first, so a broken one is reported
   // now, by key or path with its fix, rather than as a daemon that never came up.
   if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) {
     await loadConfig(ctx.paths.configFile);
     await ensureOwnFolder(ctx.paths.stateDir, { allowLinks: [ctx.paths.configFile] });
   }
-  const client = await RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
+  return RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
+}
+
+/** One connection to the daemon for the calls `fn` makes (starting the daemon unless --no-start). */
+async function withDaemon<T>(ctx: CliContext, fn: (call: Call) => Promise<T>): Promise<T> {
+  const client = await openClient(ctx);
   try {
-    return await fn((method, params) => client.call(method, params));
+    return await fn((method, params, opts) => client.call(method, params, opts));
   } finally {
     client.close();
   }
@@ -79,6 +68,9 @@ const inbox: Command = {
     const noStale = ctx.args.values['no-stale'] === true ? { allowStale: false } : {};
     const params = { account: account(ctx), ...(maxAge !== undefined ? { maxAgeMs: seconds(maxAge, '--max-age') * 1000 } : {}), ...noStale };
     return withDaemon(ctx, async (call) => {
+      // Several accounts and none named: one line each (with --json, an array of inbox.count results).
+      const all = params.account === undefined ? (await call('status')).accounts : [];
+      if (all.length > 1) return inboxEach(ctx, call, all, params.maxAgeMs);
       const count = await call('inbox.count', params);
       if (ctx.args.values.json) return print(ctx, count, () => []);
       // The human line also says when the token renews: the account's status has it.
@@ -99,6 +91,14 @@ function logPausedLines(s: ResultOf<'status'>, now: number): string[] {
   const p = s.daemon.logPaused;
   if (!p) return [];
   return [`Logging paused since ${formatAgo(p.since, now)} (${p.reason}${p.reason === 'ENOSPC' ? ': the disk is full' : ''}; ${p.dropped} line(s) dropped); it resumes by itself once the log can be written.`];
+}
+
+/** Each account's count; one that fails says why on its line and makes the exit code 1. */
+async function inboxEach(ctx: CliContext, call: Call, accounts: AccountStatus[], maxAgeMs: number | undefined): Promise<number> {
+  const results = await Promise.all(accounts.map((a) => call('inbox.count', { account: a.id, maxAgeMs }).then((count) => ({ a, count }), (e: unknown) => ({ a, e }))));
+  if (ctx.args.values.json) ctx.out(JSON.stringify(results.map((r) => ('count' in r ? r.count : { account: r.a.username, error: isAppError(r.e) ? toRpcError(r.e) : String(r.e) })), null, 2));
+  else for (const r of results) ctx.out('count' in r ? formatInboxLine(r.count, ctx.now(), r.a) : `${r.a.username}  ${isAppError(r.e) ? r.e.message : String(r.e)}`);
+  return results.every((r) => 'count' in r) ? 0 : 1;
 }
 
 const tokens: Command = {
@@ -135,10 +135,14 @@ const logout: Command = {
 
 const consent: Command = {
   summary: 'sign in: begin, complete <url>, or interactively with --listen / --paste',
-  usage: 'consent [begin | complete - | complete URL] [--listen | --paste] [--login-hint USER] [--admin] [--no-open]',
-  options: ['listen', 'paste', 'login-hint', 'admin', 'no-open'],
+  usage: 'consent [begin | complete - | complete URL] [--listen | --paste | --device-code] [--login-hint USER] [--admin] [--no-open]',
+  options: ['listen', 'paste', 'device-code', 'login-hint', 'admin', 'no-open'],
   async run(ctx) {
     const [sub, url] = ctx.args.positionals;
+    if (ctx.args.values['device-code'] === true) {
+      if (sub !== undefined || ctx.args.values.listen || ctx.args.values.paste || ctx.args.values.admin) throw usage('--device-code goes alone: no step, --listen, --paste or --admin');
+      return deviceCodeConsent(ctx, (fn) => withDaemon(ctx, fn), (r) => describeCompletion(r, ctx));
+    }
     if (sub === 'complete') {
       if (!url) throw usage('consent complete needs the Reply URL: `consent complete -` reads it from stdin');
       // `-`: from stdin, so the code is not on the command line, where other users see it (ps).

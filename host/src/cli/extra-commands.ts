@@ -1,5 +1,6 @@
-// Commands that are not one protocol call: running the daemon itself, and (with the installer)
-// setting up browsers and services.
+// Commands that are not one protocol call: running the daemon itself, watching the count
+// (watch.ts), and (with the installer) setting up browsers and services.
+import { existsSync } from 'node:fs';
 import { PRODUCT_VERSION } from '../../../shared/constants';
 import { loadConfig } from '../config/load-config';
 import { runDaemon } from '../daemon/run';
@@ -7,9 +8,12 @@ import { ensureOwnFolder } from '../config/state-folder';
 import { systemClock } from '../io/clock';
 import { createLog } from '../io/log';
 import { realDoctorDeps, formatDoctor, runDoctor } from '../install/doctor';
-import { realInstallContext, runInstall, runUninstall, type CommandOutcome } from '../install/run-install';
+import { runExtension } from '../install/extension-builds';
+import type { CommandOutcome } from '../install/command-outcome';
+import { packageRoot, realInstallContext, runInstall, runUninstall } from '../install/run-install';
 import { createHttp } from '../io/http';
-import type { CliContext, Command } from './commands';
+import type { CliContext, Command } from './cli-context';
+import { watch } from './watch';
 
 const run: Command = {
   summary: 'run the daemon in the foreground (other commands start it when needed)',
@@ -49,6 +53,8 @@ const run: Command = {
         clock: systemClock,
         log,
         stopRequested,
+        // The test stack sets it: every answer the daemon gives is then checked against the protocol.
+        checkResults: ctx.env.EWS_DAEMON_CHECK_RESULTS === '1',
         onListening: () => ctx.err(`ews-daemon ${PRODUCT_VERSION} listening on ${paths.socketPath} (pid ${process.pid}); log: ${paths.logFile}`),
         logHealth: () => log.health(),
       });
@@ -71,7 +77,7 @@ async function configExtensionIds(ctx: CliContext): Promise<string[]> {
   return loadConfig(ctx.paths.configFile).then((c) => c.extensionIds, () => []);
 }
 
-function report(ctx: CliContext, outcome: CommandOutcome): number {
+function report(ctx: CliContext, outcome: CommandOutcome<unknown>): number {
   if (ctx.args.values.json) ctx.out(JSON.stringify(outcome.result, null, 2));
   else for (const line of outcome.lines) ctx.out(line);
   return outcome.exitCode;
@@ -116,4 +122,13 @@ const doctor: Command = {
   },
 };
 
-export const EXTRA_COMMANDS: Record<string, Command> = { run, install, uninstall, doctor };
+const extension: Command = {
+  summary: 'where the browser extension is and how to load it; --zip DIR writes the store archives',
+  usage: 'extension [--zip DIR]',
+  options: ['zip'],
+  async run(ctx) {
+    return report(ctx, await runExtension({ zip: ctx.args.values.zip as string | undefined }, packageRoot(), existsSync));
+  },
+};
+
+export const EXTRA_COMMANDS: Record<string, Command> = { run, watch, install, uninstall, doctor, extension };

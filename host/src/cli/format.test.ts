@@ -24,6 +24,12 @@ describe('human output', () => {
     expect(formatAccount(account, now)[1]).toBe('  backend: EWS. EWS answers; Microsoft Graph stands by (backend "auto").');
   });
 
+  it('says how counts arrive, when the daemon says it', () => {
+    const realtime = { kind: 'polling' as const, since: now - 5 * 60_000, reason: 'polling every 60 s: Microsoft Graph answers' };
+    expect(formatAccount({ ...account, realtime }, now)[2]).toBe('  counts: polled since 5 min ago: polling every 60 s: Microsoft Graph answers');
+    expect(formatAccount(account, now).join('\n')).not.toContain('counts:');
+  });
+
   it('shows the advice of an account that needs sign-in', () => {
     const error = { code: 'needs_consent' as const, message: 'The refresh token has expired.', advice: 'Sign in again.', retryable: false, aadsts: 700082, at: now };
     const lines = formatAccount({ ...account, state: { kind: 'needs-consent', error } }, now).join('\n');

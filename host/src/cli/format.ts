@@ -1,5 +1,7 @@
 // Human output of the CLI: what a person reads at a glance. Pure: results and `now` in, lines out.
-import type { AccountStatus, ErrorInfo, GrantState, InboxCount, StatusResult, TokenEntry, TokensViewResult } from '../../../shared/protocol';
+// Text from outside is quoted as it came; main.ts strips terminal controls from every line it
+// writes (cli/terminal-text.ts), so no formatter needs to.
+import type { AccountStatus, ClientInfo, ErrorInfo, GrantState, InboxCount, StatusResult, TokenEntry, TokensViewResult } from '../../../shared/protocol';
 import { formatCacheKey } from './format-cache-key';
 
 const BACKEND_NAME = { ews: 'EWS', graph: 'Microsoft Graph' } as const;
@@ -44,6 +46,8 @@ const STATE_WORDS: Record<GrantState['kind'], string> = {
   'needs-consent': 'NEEDS SIGN-IN',
 };
 
+const REALTIME_WORDS = { streaming: 'pushed (EWS streaming)', polling: 'polled', off: 'fetched when asked' } as const;
+
 export function formatError(e: Pick<ErrorInfo, 'code' | 'message' | 'advice' | 'aadsts' | 'link'>): string {
   const aadsts = e.aadsts ? ` (AADSTS${e.aadsts})` : '';
   const link = e.link ? `\n  ${e.link}` : '';
@@ -54,6 +58,7 @@ export function formatAccount(a: AccountStatus, now: number): string[] {
   const lines = [`${a.username}  ${STATE_WORDS[a.state.kind]}`];
   if (a.inbox) lines[0] += ` · Inbox ${formatCount(a.inbox.total)} items (${formatCount(a.inbox.unread)} unread), fetched ${formatAgo(a.inbox.fetchedAt, now)}`;
   lines.push(`  backend: ${BACKEND_NAME[a.backend.active]}. ${a.backend.reason}`);
+  if (a.realtime) lines.push(`  counts: ${REALTIME_WORDS[a.realtime.kind]} since ${formatAgo(a.realtime.since, now)}: ${a.realtime.reason}`);
   const token = a.accessTokens[0];
   const parts = [token ? `expires ${formatIn(token.expiresOn, now)}` : 'no access token yet'];
   if (a.nextRefreshAt) parts.push(`renews ${formatIn(a.nextRefreshAt, now)}`);
@@ -66,9 +71,16 @@ export function formatAccount(a: AccountStatus, now: number): string[] {
   return lines;
 }
 
+const CREDENTIAL_WORDS = { none: 'no secret: PKCE alone', secret: 'with a client secret', certificate: 'with a certificate' } as const;
+
+export function formatClient(c: ClientInfo): string {
+  return `app ${c.clientId}: a ${c.kind} client (${CREDENTIAL_WORDS[c.credential]})`;
+}
+
 export function formatStatus(s: StatusResult, now: number): string[] {
   const d = s.daemon;
   const lines = [`ews-daemon ${d.version}, pid ${d.pid}, up ${formatSpan(now - d.startedAt)}; config ${d.configPath}`];
+  if (s.client) lines.push(formatClient(s.client));
   if (s.accounts.length === 0) lines.push('Nobody is signed in: run `ews-daemon consent`, or click Sign in in the extension popup.');
   for (const a of s.accounts) lines.push(...formatAccount(a, now));
   if (s.pendingConsents > 0) lines.push(`${s.pendingConsents} sign-in(s) waiting for the browser.`);

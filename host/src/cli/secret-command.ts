@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import { AppError } from '../../../shared/errors';
 import { clientSecretEntry, KeyringError, osKeyring } from '../auth/keyring';
-import type { CliContext, Command } from './commands';
+import type { CliContext, Command } from './cli-context';
 import { usage } from './commands';
 
 /** A secret longer than this is not a client secret (Entra's are 40 characters): refuse it. */

@@ -6,6 +6,7 @@ import type { BackendSetting } from '../../../shared/protocol';
 import { DEFAULTS, type Config } from './config';
 
 export type CredentialSpec =
+  | { kind: 'none' }
   | { kind: 'secret'; secret: string }
   | { kind: 'secretFile'; path: string }
   /** "clientSecretFrom": "keyring": the secret `ews-daemon secret set` stored in the OS keyring. */
@@ -17,7 +18,7 @@ export type ConfigDraft = Omit<Config, 'file' | 'credential'> & { credential: Cr
 export const KNOWN_KEYS = [
   'clientId', 'tenant', 'authority', 'clientSecret', 'clientSecretFile', 'certificate', 'redirectUri',
   'ewsUrl', 'ewsScope', 'graphUrl', 'graphScope', 'backend', 'extensionIds', 'pollIntervalSeconds',
-  'clientSecretFrom', 'cacheKeyFile',
+  'realtime', 'notifyCommand', 'clientSecretFrom', 'cacheKeyFile',
 ] as const;
 
 /** Entra ID's sign-in hosts in every national cloud: MSAL knows these without being told. */
@@ -43,12 +44,13 @@ export function checkConfig(json: unknown, configDir: string): { draft: ConfigDr
   if (!isObject(json)) problems.push(`must hold a JSON object ({ … }), got ${describe(json)}`);
   for (const key of Object.keys(o)) if (!(KNOWN_KEYS as readonly string[]).includes(key)) problems.push(unknownKey(key));
   const authority = checkAuthority(o, problems);
+  const credential = checkCredential(o, configDir, problems);
   const draft: ConfigDraft = {
     clientId: checkClientId(o.clientId, authority !== null && isMicrosoftHost(authority), problems),
     authority: authority ?? '',
     knownAuthorityHost: authority && !isMicrosoftHost(authority) ? new URL(authority).host : null,
-    credential: checkCredential(o, configDir, problems),
-    redirectUri: checkRedirectUri(o.redirectUri, problems),
+    credential,
+    redirectUri: checkRedirectUri(o.redirectUri, credential?.kind === 'none' ? DEFAULTS.publicRedirectUri : DEFAULTS.redirectUri, problems),
     ewsUrl: optional(o.ewsUrl, DEFAULTS.ewsUrl, (v) => httpsUrl('ewsUrl', v, problems)),
     ewsScope: optional(o.ewsScope, DEFAULTS.ewsScope, (v) => scopes('ewsScope', v, problems)),
     graphUrl: optional(o.graphUrl, DEFAULTS.graphUrl, (v) => httpsUrl('graphUrl', v, problems)).replace(/\/+$/, ''),
@@ -56,6 +58,8 @@ export function checkConfig(json: unknown, configDir: string): { draft: ConfigDr
     backend: optional(o.backend, DEFAULTS.backend, (v) => checkBackend(v, problems)),
     extensionIds: optional(o.extensionIds, [], (v) => checkExtensionIds(v, problems)),
     pollIntervalSeconds: optional(o.pollIntervalSeconds, DEFAULTS.pollIntervalSeconds, (v) => checkPoll(v, problems)),
+    realtime: optional(o.realtime, DEFAULTS.realtime, (v) => checkBoolean('realtime', v, problems)),
+    notifyCommand: optional(o.notifyCommand, null, (v) => checkArgv('notifyCommand', v, problems)),
     cacheKeyFile: o.cacheKeyFile === undefined ? null : filePath('cacheKeyFile', o.cacheKeyFile, configDir, problems),
   };
   return { draft, problems };
@@ -114,10 +118,9 @@ function checkClientId(value: unknown, mustBeGuid: boolean, problems: string[]):
 
 function checkCredential(o: Obj, configDir: string, problems: string[]): CredentialSpec | null {
   const given = (['clientSecret', 'clientSecretFile', 'clientSecretFrom', 'certificate'] as const).filter((k) => o[k] !== undefined);
-  if (given.length === 0) {
-    problems.push('one credential is required: "clientSecret", "clientSecretFile", "clientSecretFrom": "keyring" or "certificate"');
-    return null;
-  }
+  // None at all: a public client (Mobile and desktop applications), signed in with PKCE alone.
+  // The keyring's secret is used only when "clientSecretFrom" says so, never for want of one.
+  if (given.length === 0) return { kind: 'none' };
   if (given.length > 1) {
     problems.push(`give one credential, not several (found ${given.map((k) => `"${k}"`).join(' and ')})`);
     return null;
@@ -159,8 +162,8 @@ function filePath(key: string, value: unknown, configDir: string, problems: stri
 }
 
 /** Entra allows http Reply URLs only on the loopback host; anything else must be https. */
-function checkRedirectUri(value: unknown, problems: string[]): string {
-  if (value === undefined) return DEFAULTS.redirectUri;
+function checkRedirectUri(value: unknown, fallback: string, problems: string[]): string {
+  if (value === undefined) return fallback;
   const url = typeof value === 'string' ? safeUrl(value) : null;
   const loopback = url !== null && LOOPBACK_HOSTS.has(url.hostname);
   if (url && !url.hash && !url.username && (url.protocol === 'https:' || (url.protocol === 'http:' && loopback))) return value as string;
@@ -208,6 +211,19 @@ function checkPoll(value: unknown, problems: string[]): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= POLL_MIN_S && value <= POLL_MAX_S) return value;
   problems.push(`"pollIntervalSeconds" must be a whole number of seconds from ${POLL_MIN_S} to ${POLL_MAX_S} (got ${describe(value)})`);
   return DEFAULTS.pollIntervalSeconds;
+}
+
+function checkBoolean(key: string, value: unknown, problems: string[]): boolean {
+  if (typeof value === 'boolean') return value;
+  problems.push(`"${key}" must be true or false (got ${describe(value)})`);
+  return true;
+}
+
+/** A program and its arguments, run without a shell: ["notify-send", "ews-daemon"]. */
+function checkArgv(key: string, value: unknown, problems: string[]): string[] | null {
+  if (Array.isArray(value) && value.length > 0 && value.every((a) => typeof a === 'string') && (value[0] as string).length > 0) return value as string[];
+  problems.push(`"${key}" must be an array of strings: the program, then its arguments, e.g. ["notify-send", "ews-daemon"] (got ${describe(value)})`);
+  return null;
 }
 
 function optional<T>(value: unknown, fallback: T, check: (v: unknown) => T): T {

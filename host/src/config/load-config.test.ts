@@ -63,6 +63,8 @@ describe('loadConfig: values and defaults', () => {
       backend: 'auto',
       extensionIds: [],
       pollIntervalSeconds: 60,
+      realtime: true,
+      notifyCommand: null,
       cacheKeyFile: null,
     });
   });
@@ -88,6 +90,8 @@ describe('loadConfig: values and defaults', () => {
       backend: 'graph',
       extensionIds: ['abcdefghijklmnopabcdefghijklmnop', 'ews-daemon@example.org', '{6e1f0a52-7b3c-4d8e-9f10-2a3b4c5d6e7f}'],
       pollIntervalSeconds: 300,
+      realtime: false,
+      notifyCommand: ['notify-send', 'ews-daemon'],
     };
     await writeConfig(all);
     const { tenant: _tenant, clientSecret: _secret, ...keys } = all;
@@ -135,7 +139,6 @@ describe('loadConfig: problems', () => {
     ['a tenant that is no id or domain', { ...BASE, tenant: 'not a tenant' }, '"tenant" must be the tenant\'s id (a GUID) or a domain'],
     ['no clientId', { tenant: 'contoso.com', clientSecret: SECRET }, '"clientId" (the app registration\'s Application (client) ID) is required'],
     ['a clientId that is no GUID for Entra', { ...BASE, clientId: 'my-app' }, '"clientId" must be the Application (client) ID, a GUID'],
-    ['no credential', { clientId: CLIENT_ID, tenant: 'contoso.com' }, 'one credential is required: "clientSecret", "clientSecretFile", "clientSecretFrom": "keyring" or "certificate"'],
     ['two credentials', { ...BASE, clientSecretFile: 'secret.txt' }, 'give one credential, not several (found "clientSecret" and "clientSecretFile")'],
     ['a clientSecret that is a number', { ...BASE, clientSecret: 42 }, '"clientSecret" must be a non-empty string (got a number)'],
     ['scopes of two resources', { ...BASE, ewsScope: 'https://outlook.office365.com/EWS.AccessAsUser.All https://graph.microsoft.com/Mail.Read' }, '"ewsScope" must be one resource\'s https scope(s)'],
@@ -144,6 +147,11 @@ describe('loadConfig: problems', () => {
   ])('refuses %s', async (_what, value, message) => {
     await writeConfig(value);
     expect((await refusal()).message).toContain(message);
+  });
+
+  it('takes a config with no credential as a public client, readable by others (it holds no secret)', async () => {
+    await writeConfig({ clientId: CLIENT_ID, tenant: 'contoso.com' }, 0o644);
+    expect((await load()).credential).toEqual({ kind: 'none' });
   });
 
   it('gives line and column for text that is not JSON, without quoting it', async () => {

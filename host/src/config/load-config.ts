@@ -112,6 +112,7 @@ async function keyringCredential(clientId: string, problems: string[], read: Loa
 }
 
 async function loadCredential(spec: Exclude<CredentialSpec, { kind: 'keyring' }>, configFile: string, ctx: Ctx, now: number): Promise<Credential | null> {
+  if (spec.kind === 'none') return { kind: 'none' };
   if (spec.kind === 'secret') {
     await checkPrivate(configFile, 'the config file holds "clientSecret" but', ctx);
     return { kind: 'secret', secret: spec.secret, source: 'config' };

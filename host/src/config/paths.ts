@@ -1,4 +1,4 @@
-// Where the daemon's files live (DESIGN.md, "Where files live"). EWS_DAEMON_HOME=DIR puts
+// Where the daemon's files live (the README, "Configuration"). EWS_DAEMON_HOME=DIR puts
 // config, state and socket under DIR; otherwise the XDG folders on Linux and the platform's
 // equivalents on macOS and Windows. Pure: the environment and platform are passed in.
 import path from 'node:path';

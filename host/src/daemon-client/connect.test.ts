@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors';
+import type { Clock } from '../deps';
 import { connectOrStart, launcherPath } from './connect';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -22,6 +23,24 @@ function listen(socketPath: string): Promise<net.Server> {
   const server = net.createServer((s) => s.end());
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return new Promise((resolve) => server.listen(socketPath, () => resolve(server)));
+}
+
+/**
+ * A clock whose time moves only by the sleeps it is asked for, each of which resolves at once
+ * (after `onSleep`, when given): the test sees every wait connectOrStart makes, with no real time.
+ */
+function steppingClock(onSleep?: () => Promise<unknown>): Clock & { slept: number[] } {
+  let t = 0;
+  const slept: number[] = [];
+  return {
+    slept,
+    now: () => t,
+    async sleep(ms: number) {
+      slept.push(ms);
+      t += ms;
+      await onSleep?.();
+    },
+  };
 }
 
 async function rejection(p: Promise<unknown>): Promise<AppError> {
@@ -43,28 +62,36 @@ describe('connectOrStart', () => {
   it('starts the daemon once and waits for its socket when none answers', async () => {
     const sock = path.join(await tempDir(), 'daemon.sock');
     let starts = 0;
-    const socket = await connectOrStart({ socketPath: sock, start: () => void (starts++, setTimeout(() => void listen(sock), 150)) });
+    let listening: Promise<unknown> | null = null;
+    // The daemon comes up only after the first try failed: connectOrStart must wait and try again.
+    const clock = steppingClock(() => (listening ??= listen(sock)));
+    const socket = await connectOrStart({ socketPath: sock, start: () => void starts++, clock });
     socket.destroy();
     expect(starts).toBe(1);
+    expect(clock.slept.length).toBeGreaterThan(0);
   });
 
   it('fails at once with daemon_unreachable and never starts one when told not to', async () => {
     const sock = path.join(await tempDir(), 'daemon.sock');
     let starts = 0;
-    const t0 = Date.now();
-    const e = await rejection(connectOrStart({ socketPath: sock, noStart: true, start: () => starts++ }));
+    const clock = steppingClock();
+    const e = await rejection(connectOrStart({ socketPath: sock, noStart: true, start: () => starts++, clock }));
     expect(e.code).toBe('daemon_unreachable');
     expect(starts).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(clock.slept).toEqual([]); // at once: no waiting
   });
 
   it('gives up after the timeout, naming the log in its advice, when a started daemon never answers', async () => {
     const sock = path.join(await tempDir(), 'daemon.sock');
-    const t0 = Date.now();
-    const e = await rejection(connectOrStart({ socketPath: sock, start: () => undefined, timeoutMs: 300, logFile: '/var/x/daemon.log' }));
+    const clock = steppingClock();
+    const e = await rejection(connectOrStart({ socketPath: sock, start: () => undefined, timeoutMs: 300, logFile: '/var/x/daemon.log', clock }));
     expect(e.code).toBe('daemon_unreachable');
     expect(e.data.advice).toContain('/var/x/daemon.log');
-    expect(Date.now() - t0).toBeLessThan(1500);
+    // Between tries it waited no longer than the timeout, and gave up only within one longest
+    // back-off (250 ms) of it.
+    const waited = clock.slept.reduce((a, b) => a + b, 0);
+    expect(waited).toBeLessThanOrEqual(300);
+    expect(waited).toBeGreaterThan(300 - 250);
   });
 
   it('retries after ECONNREFUSED on a stale socket file left by a dead daemon', async () => {
@@ -75,9 +102,11 @@ describe('connectOrStart', () => {
       stale.close(() => resolve());
     });
     await fs.writeFile(sock, '');
+    let restarted: Promise<unknown> | null = null;
     const socket = await connectOrStart({
       socketPath: sock,
-      start: () => void fs.rm(sock).then(() => listen(sock)),
+      start: () => void (restarted = fs.rm(sock).then(() => listen(sock))),
+      clock: steppingClock(() => restarted ?? Promise.resolve()),
     });
     socket.destroy();
   });

@@ -8,6 +8,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../../shared/errors';
+import type { Clock } from '../deps';
+import { systemClock } from '../io/clock';
 
 export interface ConnectOptions {
   socketPath: string;
@@ -19,6 +21,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Named in the error's advice, so a person knows where to look. */
   logFile?: string;
+  /** Time and waiting between tries (default the system clock); tests pass their own. */
+  clock?: Clock;
 }
 
 /** A cold daemon loads MSAL and its config in about a second on a slow machine; 5 s leaves room. */
@@ -65,11 +69,10 @@ export function tryConnect(socketPath: string): Promise<net.Socket | string> {
   });
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export async function connectOrStart(opts: ConnectOptions): Promise<net.Socket> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
+  const clock = opts.clock ?? systemClock;
+  const deadline = clock.now() + timeoutMs;
   let started = false;
   let backoff = FIRST_BACKOFF_MS;
   for (;;) {
@@ -85,8 +88,8 @@ export async function connectOrStart(opts: ConnectOptions): Promise<net.Socket> 
         throw unreachable(opts, `could not start the daemon (${(e as Error).message})`);
       }
     }
-    if (Date.now() + backoff > deadline) throw unreachable(opts, `the daemon did not answer on ${opts.socketPath} within ${timeoutMs} ms of being started`);
-    await sleep(backoff);
+    if (clock.now() + backoff > deadline) throw unreachable(opts, `the daemon did not answer on ${opts.socketPath} within ${timeoutMs} ms of being started`);
+    await clock.sleep(backoff);
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
   }
 }

@@ -1,3 +1,4 @@
+import { EventEmitter, once } from 'node:events';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -118,12 +119,17 @@ describe('RpcClient', () => {
     const client = await RpcClient.connect({ socketPath, noStart: true });
     cleanups.push(() => client.close());
     const seen: unknown[] = [];
-    const off = client.onNotification((method, params) => seen.push([method, params]));
+    const off = client.onNotification(({ method, params }) => void seen.push([method, params]));
+    // A listener that stays: once it has heard a round's last notification, every listener has.
+    const heard = new EventEmitter();
+    client.onNotification(({ method }) => void (method === 'inbox.changed' && heard.emit('round')));
+    const first = once(heard, 'round');
     await client.call('events.subscribe');
-    await new Promise((r) => setTimeout(r, 50));
+    await first;
     off();
+    const second = once(heard, 'round');
     await client.call('events.subscribe');
-    await new Promise((r) => setTimeout(r, 50));
+    await second;
     expect(seen).toEqual([
       ['status.changed', { n: 1 }],
       ['inbox.changed', { n: 2 }],

@@ -1,15 +1,15 @@
-// A JSON-RPC client on the daemon's socket, for the CLI and scripts: numbered calls, a per-call
-// timeout, notifications to listeners, and every pending call rejected (never left hanging) when
-// the socket closes. A client made by connect() rides a daemon restart: an idempotent call
-// (IDEMPOTENT) whose connection ends before its answer reconnects, starting the daemon again
-// unless noStart, and is asked again (at most MAX_REASKS times); any other call fails with
-// daemon_unreachable, since it may have taken effect. Types come from shared/protocol by `import type` only, so zod is
-// not loaded.
+// The CLI's and scripts' link to the daemon: the shared JSON-RPC peer (shared/rpc-peer.ts) on
+// the daemon's socket, framed by shared/framing. Every pending call is rejected (never left
+// hanging) when the socket closes. A client made by connect() rides a daemon restart: an
+// idempotent call (IDEMPOTENT) whose connection ends before its answer reconnects, starting the
+// daemon again unless noStart, and is asked again (at most MAX_REASKS times); any other call
+// fails with daemon_unreachable, since it may have taken effect. Types come from shared/protocol
+// by `import type` only, so zod is not loaded.
 import type { Duplex } from 'node:stream';
-import { AppError, fromRpcError, type RpcError } from '../../../shared/errors';
+import { AppError } from '../../../shared/errors';
 import { encodeFrame, FrameDecoder } from '../../../shared/framing';
-import { classifyIncoming, request, type RpcResponse } from '../../../shared/jsonrpc';
-import type { MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
+import type { MethodName, Notification, ParamsOf, ResultOf } from '../../../shared/protocol';
+import { RpcPeer } from '../../../shared/rpc-peer';
 import { connectOrStart, type ConnectOptions } from './connect';
 
 export interface RpcClientOptions extends ConnectOptions {
@@ -23,7 +23,7 @@ export interface RpcClientOptions extends ConnectOptions {
  */
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
-type NotificationListener = (method: string, params: unknown) => void;
+const nodeTimers = { setTimer: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimer: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
 
 /** Calls that change nothing (or only renew a token): asking twice does no harm. */
 const IDEMPOTENT: ReadonlySet<string> = new Set<MethodName>(['status', 'inbox.count', 'tokens.view', 'token.get']);
@@ -41,20 +41,11 @@ const REASK_PAUSE_MS = 50;
 /** The errors that mean "the connection ended before the answer", as opposed to a daemon's error or a timeout. */
 const connectionLost = new WeakSet<AppError>();
 
-interface Pending {
-  method: string;
-  resolve(value: unknown): void;
-  reject(error: AppError): void;
-  timer: ReturnType<typeof setTimeout>;
-}
-
 export class RpcClient {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private readonly listeners = new Set<NotificationListener>();
   private decoder = new FrameDecoder();
-  private closedError: AppError | null = null;
+  private peer!: RpcPeer;
   private socket!: Duplex;
+  private readonly listeners = new Set<(n: Notification) => void>();
   /** How to connect again after the daemon went away; null: never (a socket handed in). */
   private reconnect: (() => Promise<Duplex>) | null = null;
   private reopening: Promise<void> | null = null;
@@ -77,16 +68,25 @@ export class RpcClient {
   private attach(socket: Duplex): void {
     this.socket = socket;
     this.decoder = new FrameDecoder();
+    const peer = new RpcPeer({ send: (m) => socket.write(encodeFrame(m)) }, nodeTimers, {
+      peerName: 'daemon',
+      timeoutMs: () => this.callTimeoutMs,
+      timeoutAdvice: 'Try again; if it keeps happening, `ews-daemon doctor` and the daemon log say why.',
+    });
+    peer.onNotification((n) => {
+      for (const fn of this.listeners) fn(n);
+    });
+    this.peer = peer;
     socket.on('data', (chunk: Buffer) => this.socket === socket && this.onData(chunk));
     socket.on('error', () => undefined); // 'close' follows and rejects what is pending
-    socket.on('close', () => this.socket === socket && this.failAll(closed('the daemon closed the connection')));
+    socket.on('close', () => peer.end(closed('the daemon closed the connection')));
   }
 
   /** One call; an idempotent one is asked once more on a new connection if the daemon went away mid-call. */
   async call<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.callOnce(method, params, opts);
+        return await this.peer.call(method, params, opts);
       } catch (e) {
         const again = e instanceof AppError && connectionLost.has(e) && IDEMPOTENT.has(method) && this.reconnect !== null && !this.closedByUs;
         if (!again || attempt > MAX_REASKS) throw e;
@@ -100,40 +100,34 @@ export class RpcClient {
 
   /** A new connection (the daemon started again if need be), shared by the calls that lost the old one. */
   private reopen(): Promise<void> {
-    this.reopening ??= this.reconnect!().then((socket) => {
-      this.reopening = null;
-      this.closedError = null;
-      this.attach(socket);
-    }, (e: unknown) => {
-      this.reopening = null;
-      throw e;
-    });
+    this.reopening ??= this.reconnect!().then(
+      (socket) => {
+        this.reopening = null;
+        this.attach(socket);
+      },
+      (e: unknown) => {
+        this.reopening = null;
+        throw e;
+      },
+    );
     return this.reopening;
   }
 
-  private callOnce<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
-    if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
-    const timeoutMs = opts.timeoutMs ?? this.callTimeoutMs;
-    return new Promise<ResultOf<M>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new AppError('timeout', `The daemon did not answer ${method} within ${timeoutMs} ms.`, { advice: 'Try again; if it keeps happening, `ews-daemon doctor` and the daemon log say why.', retryable: true }));
-      }, timeoutMs);
-      this.pending.set(id, { method, resolve: (v) => resolve(v as ResultOf<M>), reject, timer });
-      this.socket.write(encodeFrame(request(id, method, params)));
-    });
-  }
-
   /** Calls fn for every notification (e.g. status.changed after events.subscribe); returns an unsubscribe. */
-  onNotification(fn: NotificationListener): () => void {
+  onNotification(fn: (n: Notification) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
 
+  /** Calls fn once when the connection ends (at once if it already has). */
+  onClose(fn: () => void): void {
+    if (this.socket.destroyed) fn();
+    else this.socket.once('close', fn);
+  }
+
   close(): void {
     this.closedByUs = true;
-    this.failAll(closed('the client closed the connection'));
+    this.peer.end(closed('the client closed the connection'));
     this.socket.end();
     this.socket.destroy();
   }
@@ -141,41 +135,12 @@ export class RpcClient {
   private onData(chunk: Buffer): void {
     for (const frame of this.decoder.push(chunk)) {
       if (frame.kind === 'too-large') {
-        this.failAll(new AppError('frame_too_large', `The daemon sent a frame of ${frame.length} bytes, over the limit.`, { advice: 'This is a daemon bug; its log may say more.', retryable: false }));
+        this.peer.end(new AppError('frame_too_large', `The daemon sent a frame of ${frame.length} bytes, over the limit.`, { advice: 'This is a daemon bug; its log may say more.', retryable: false }));
         this.socket.destroy();
         return;
       }
-      if (frame.kind === 'message') this.onMessage(frame.value);
+      if (frame.kind === 'message') this.peer.receive(frame.value);
     }
-  }
-
-  private onMessage(value: unknown): void {
-    const incoming = classifyIncoming(value);
-    if (incoming.kind === 'notification') {
-      for (const fn of this.listeners) fn(incoming.message.method, incoming.message.params);
-    } else if (incoming.kind === 'response') {
-      this.settle(incoming.message);
-    }
-  }
-
-  private settle(response: RpcResponse): void {
-    const id = response.id;
-    if (typeof id !== 'number') return;
-    const call = this.pending.get(id);
-    if (!call) return;
-    this.pending.delete(id);
-    clearTimeout(call.timer);
-    if ('result' in response) call.resolve(response.result);
-    else call.reject(rebuild(response.error, call.method));
-  }
-
-  private failAll(error: AppError): void {
-    this.closedError ??= error;
-    for (const call of this.pending.values()) {
-      clearTimeout(call.timer);
-      call.reject(error);
-    }
-    this.pending.clear();
   }
 }
 
@@ -186,11 +151,4 @@ function closed(why: string): AppError {
   });
   connectionLost.add(e);
   return e;
-}
-
-/** The AppError the daemon threw; an error without our `data` becomes 'internal'. */
-function rebuild(error: RpcError, method: string): AppError {
-  if (error && typeof error.data === 'object' && error.data !== null && typeof error.data.code === 'string') return fromRpcError(error);
-  const message = typeof error?.message === 'string' ? error.message : 'unknown error';
-  return new AppError('internal', `${method} failed: ${message}.`, { advice: 'This is a bug; the daemon log has the detail.', retryable: false });
 }

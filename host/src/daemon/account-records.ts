@@ -2,20 +2,17 @@
 // refresh token was last used (for its 90-day inactivity lapse), whether EWS was found turned
 // off (so auto mode goes straight to Graph), and the last inbox count (shown at once on start).
 // One JSON file, 0600, written whole (atomic-file) and coalesced.
-import type { InboxCount } from '../../../shared/protocol';
 import type { Log } from '../deps';
 import { readIfExists, writeFileAtomic } from '../io/atomic-file';
+import type { BackendMemo, BackendMemory } from '../mailbox/backend-memory';
 
-export interface AccountRecord {
+export interface AccountRecord extends BackendMemo {
   lastRefreshAt: number | null;
-  ewsDisabledAt: number | null;
-  ewsRecheckAt: number | null;
-  inbox: InboxCount | null;
 }
 
 const EMPTY: AccountRecord = { lastRefreshAt: null, ewsDisabledAt: null, ewsRecheckAt: null, inbox: null };
 
-export class AccountRecords {
+export class AccountRecords implements BackendMemory {
   private records = new Map<string, AccountRecord>();
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;

@@ -6,7 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../deps';
 
-/** Ten minutes: an authorization code lives about as long (REFERENCE.md), so a longer session is useless. */
+/**
+ * Ten minutes: an authorization code lives about as long, so a longer session is useless
+ * (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow).
+ */
 export const CONSENT_TTL_MS = 10 * 60_000;
 
 /** Pending sign-ins kept at once; the oldest is dropped for a new one (a person needs one or two). */

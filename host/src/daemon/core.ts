@@ -1,25 +1,30 @@
 // The daemon's state and operations, independent of the socket: accounts known to MSAL's cache,
-// pending consents, the refresher that keeps their tokens valid, the inbox service, and the
-// events sent to subscribers. Each protocol method is one method here (handlers.ts maps them).
+// pending consents, the refresher that keeps their tokens valid, the inbox service, how counts
+// arrive without asking (realtime.ts: EWS streaming or polling), and the events sent to
+// subscribers. Each protocol method is one method here (handlers.ts maps them), the sign-in
+// methods on `consents` (consents.ts).
+import type { AccountInfo } from '@azure/msal-node';
 import { AppError, isAppError } from '../../../shared/errors';
 import type {
-  AccountStatus, Backend, ConsentBeginResult, ConsentCompleteResult, ErrorInfo, InboxCount, StatusResult, TokensViewResult,
+  AccountStatus, Backend, ConsentCompleteResult, ErrorInfo, InboxCount, StatusResult, TokensViewResult,
 } from '../../../shared/protocol';
-import { parseReplyUrl } from '../auth/reply-url';
-import { classifyTokenError } from '../auth/classify-aad-error';
 import { viewTokenCache } from '../auth/token-view';
 import type { MsalClient } from '../auth/msal-client';
 import type { TokenStore } from '../auth/token-store';
-import type { Config } from '../config/config';
+import { clientKind, type Config } from '../config/config';
 import type { Paths } from '../config/paths';
-import type { Clock, Http, Log } from '../deps';
-import type { LogPause } from '../io/log';
+import type { Clock, Http, HttpStream, Log } from '../deps';
+import { EwsStreaming } from '../mailbox/ews-streaming';
 import { InboxService } from '../mailbox/inbox-service';
 import { AccountRecords } from './account-records';
-import { ConsentSessions } from './consent-sessions';
+import { Consents } from './consents';
+import { NotifyCommand } from './notify-command';
+import { Realtime } from './realtime';
+import type { LogPause } from '../io/log';
 import { removeCorruptCopies } from './corrupt-copies';
 import { toErrorInfo } from './refresh-outcome';
-import { Refresher, RT_INACTIVITY_MS, type AcquiredToken } from './refresher';
+import { Refresher, RT_INACTIVITY_MS } from './refresher';
+import type { AcquiredToken } from '../auth/token-source';
 
 export interface Account {
   id: string;
@@ -33,6 +38,7 @@ export interface CoreDeps {
   paths: Paths;
   clock: Clock;
   http: Http;
+  stream: HttpStream;
   log: Log;
   store: TokenStore;
   msal: MsalClient;
@@ -48,21 +54,24 @@ const CACHE_KEY_ERRORS: ReadonlySet<string> = new Set(['keyring_locked', 'cache_
 export type Emit = (method: 'status.changed' | 'inbox.changed', params: unknown) => void;
 
 export class DaemonCore {
-  private readonly sessions: ConsentSessions;
+  /** Sign-ins in progress (browser and device code); each ends in signedIn. */
+  readonly consents: Consents;
   private readonly refresher: Refresher;
   private readonly records: AccountRecords;
   private readonly inbox: InboxService;
   private readonly accounts = new Map<string, Account>();
   private readonly inboxErrors = new Map<string, ErrorInfo>();
-  private readonly listeners = new Set<Emit>();
+  private readonly listeners = new Map<Emit, { watching: boolean }>();
   private statusQueued = false;
-  private readonly stopping = new AbortController();
-  private polling: Promise<void> = Promise.resolve();
+  private readonly realtime: Realtime;
+  private readonly notifier: NotifyCommand;
+  /** Each account's last grant state, to notice a renewal that succeeds after failures (the network is back). */
+  private readonly grantKinds = new Map<string, string | undefined>();
   /** The cache could not be read at start for want of its key: each call tries again. */
   private cacheUnread = false;
 
   constructor(private readonly deps: CoreDeps) {
-    this.sessions = new ConsentSessions(deps.clock);
+    this.consents = new Consents({ ...deps, signedIn: (info) => this.signedIn(info), changed: () => this.queueStatus() });
     this.records = new AccountRecords({ file: `${deps.paths.stateDir}/accounts.json`, log: deps.log });
     this.refresher = new Refresher({ clock: deps.clock, log: deps.log.child({ component: 'refresher' }), source: deps.msal, onChange: (id) => this.onRefresh(id) });
     this.inbox = new InboxService({
@@ -73,7 +82,20 @@ export class DaemonCore {
       tokens: this.refresher,
       records: this.records,
       onCount: (id, count) => this.onCount(id, count),
-      onBackendChange: (id, backend) => this.track(id, backend),
+      onBackendChange: (id, backend) => this.onBackendChange(id, backend),
+    });
+    this.notifier = new NotifyCommand({ argv: deps.config.notifyCommand, log: deps.log.child({ component: 'notify' }) });
+    const streaming = new EwsStreaming({
+      clock: deps.clock, log: deps.log.child({ component: 'streaming' }), http: deps.http, stream: deps.stream, ewsUrl: deps.config.ewsUrl, tokens: this.refresher,
+      onChange: (id) => this.countAfterChange(id),
+      onState: () => this.queueStatus(),
+    });
+    this.realtime = new Realtime({
+      clock: deps.clock, log: deps.log.child({ component: 'realtime' }), streaming, streamingEnabled: deps.config.realtime, listeningPollMs: deps.config.pollIntervalSeconds * 1000,
+      live: () => this.accountList().filter((a) => this.refresher.status(a.id)?.state.kind !== 'needs-consent'),
+      backend: (id) => this.inbox.backend(id).active,
+      count: (a, maxAgeMs) => this.countQuietly(this.accounts.get(a.id), maxAgeMs),
+      listeners: () => ({ listening: this.listeners.size, watching: [...this.listeners.values()].filter((l) => l.watching).length }),
     });
   }
 
@@ -87,20 +109,26 @@ export class DaemonCore {
       this.deps.log.error('cannot read the token cache', { errorCode: e.code, error: e.message });
     });
     this.refresher.start();
-    this.polling = this.pollLoop(this.deps.config.pollIntervalSeconds * 1000);
+    this.realtime.start();
   }
 
   async stop(): Promise<void> {
-    this.stopping.abort();
-    await this.polling;
+    this.consents.stop();
+    await this.realtime.stop();
     await this.refresher.stop();
+    await this.notifier.drain();
     await this.records.flush();
     await this.deps.store.flush();
   }
 
-  subscribe(listener: Emit): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** Adds (or, for the same listener, updates) a subscriber; `watching` while a person looks. */
+  subscribe(listener: Emit, opts: { watching?: boolean } = {}): () => void {
+    this.listeners.set(listener, { watching: opts.watching ?? false });
+    this.realtime.sync();
+    return () => {
+      this.listeners.delete(listener);
+      this.realtime.sync();
+    };
   }
 
   status(): StatusResult {
@@ -109,7 +137,8 @@ export class DaemonCore {
     return {
       daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath, ...(logPaused ? { logPaused } : {}) },
       accounts: [...this.accounts.values()].map((a) => this.accountStatus(a)),
-      pendingConsents: this.sessions.size,
+      pendingConsents: this.consents.pending,
+      client: { kind: clientKind(config.credential), credential: config.credential.kind, clientId: config.clientId },
       cacheKey: this.deps.store.keyInfo(),
     };
   }
@@ -135,43 +164,9 @@ export class DaemonCore {
     return found;
   }
 
-  async beginConsent(p: { loginHint?: string; admin?: boolean; prompt?: string }): Promise<ConsentBeginResult> {
-    const admin = p.admin ?? false;
-    const s = this.sessions.create(admin);
-    const authUrl = admin
-      ? this.deps.msal.adminConsentUrl(s.state)
-      : await this.deps.msal.authCodeUrl({ state: s.state, nonce: s.nonce, codeChallenge: s.codeChallenge, loginHint: p.loginHint, prompt: p.prompt });
-    this.queueStatus();
-    return { authUrl, redirectUri: this.deps.config.redirectUri, state: s.state, expiresAt: s.expiresAt, admin };
-  }
-
-  cancelConsent(state: string): { cancelled: boolean } {
-    const cancelled = this.sessions.cancel(state);
-    if (cancelled) this.queueStatus();
-    return { cancelled };
-  }
-
-  async completeConsent(redirectUrl: string): Promise<ConsentCompleteResult> {
-    await this.retryCacheRead(); // a cache we cannot read would not take the new account either
-    const reply = parseReplyUrl(redirectUrl, this.deps.config.redirectUri);
-    // Entra may answer an error without the state: nothing to take, but its words still matter.
-    if (reply.kind === 'error' && reply.state === null) throw classifyTokenError({ error: reply.error, errorDescription: reply.description, errorCodes: reply.aadsts ? [reply.aadsts] : undefined });
-    const session = reply.state === null ? null : this.sessions.take(reply.state);
-    this.queueStatus();
-    if (!session) {
-      throw new AppError('consent_expired', 'This sign-in is unknown, already finished or older than 10 minutes.', {
-        advice: 'Start sign-in again from the popup or with `ews-daemon consent`.',
-        retryable: false,
-      });
-    }
-    if (reply.kind === 'error') {
-      throw classifyTokenError({ error: reply.error, errorDescription: reply.description, errorCodes: reply.aadsts ? [reply.aadsts] : undefined, adminConsentUrl: this.deps.msal.adminConsentUrl(session.state) });
-    }
-    if (reply.kind === 'admin-consent') {
-      if (!session.admin) throw new AppError('redirect_invalid', 'An admin-consent answer arrived for a user sign-in.', { advice: 'Start sign-in again.', retryable: false });
-      return { kind: 'admin-consented', tenant: reply.tenant };
-    }
-    const info = await this.deps.msal.redeemCode({ code: reply.code, codeVerifier: session.codeVerifier, state: session.state, nonce: session.nonce });
+  /** A new grant in MSAL's cache (a redeemed code or an approved device code): track and count it. */
+  private async signedIn(info: AccountInfo): Promise<ConsentCompleteResult> {
+    await this.retryCacheRead(); // the other accounts of a cache that could not be read at start
     const account: Account = { id: info.homeAccountId, username: info.username, name: info.name, tenantId: info.tenantId };
     this.accounts.set(account.id, account);
     this.inboxErrors.delete(account.id);
@@ -182,6 +177,7 @@ export class DaemonCore {
     // The code's tokens are in MSAL's cache: take the access token now, so the answer shows its expiry.
     await this.refresher.getToken(account.id, backend).catch(() => undefined);
     this.deps.log.info('signed in', { account: account.username });
+    void this.notifier.notify('signed-in', account.username, 'Signed in: the daemon keeps the grant alive from now on.');
     void this.countQuietly(account, 0);
     return { kind: 'signed-in', account: this.accountStatus(account) };
   }
@@ -199,27 +195,20 @@ export class DaemonCore {
     }
   }
 
-  /** Background counts (polling, after sign-in): failures are shown in status, not thrown. */
-  async countQuietly(account: Account, maxAgeMs: number): Promise<void> {
+  /** Background counts (streaming, polling, after sign-in): failures are shown in status, not thrown. */
+  async countQuietly(account: Account | undefined, maxAgeMs: number): Promise<void> {
+    if (!account) return;
     await this.inboxCount(account.id, maxAgeMs).catch((e: unknown) => this.deps.log.info('inbox count failed', { account: account.username, error: String(e) }));
   }
 
-  /**
-   * While someone listens for events (the extension's badge), re-count each signed-in inbox
-   * every interval, so a change shows without the popup open. Nobody listening: no EWS traffic.
-   */
-  private async pollLoop(intervalMs: number): Promise<void> {
-    const signal = this.stopping.signal;
-    while (!signal.aborted) {
-      try {
-        await this.deps.clock.sleep(intervalMs, signal);
-      } catch {
-        return;
-      }
-      if (this.listeners.size === 0) continue;
-      const live = this.accountList().filter((a) => this.refresher.status(a.id)?.state.kind !== 'needs-consent');
-      await Promise.all(live.map((a) => this.countQuietly(a, intervalMs / 2)));
-    }
+  /** A change was announced: a count fetched after it, pushed as inbox.changed; failures go to status. */
+  private async countAfterChange(accountId: string): Promise<void> {
+    const account = this.accounts.get(accountId);
+    if (!account) return;
+    await this.inbox.countAfterNow(account).then(
+      () => this.inboxErrors.delete(accountId),
+      (e: unknown) => (isAppError(e) ? this.noteInboxError(accountId, e) : this.deps.log.info('inbox count failed', { account: account.username, error: String(e) })),
+    );
   }
 
   async tokensView(selector: string | undefined): Promise<TokensViewResult> {
@@ -245,9 +234,11 @@ export class DaemonCore {
       this.records.remove(a.id);
       this.inbox.forget(a.id);
       this.inboxErrors.delete(a.id);
+      this.notifier.forget(a.username);
       this.deps.log.info('signed out', { account: a.username });
     }
     await removeCorruptCopies(this.deps.paths.cacheFile, targets, this.accounts.size === 0, this.deps.log, (b) => this.deps.store.readableCopy(b));
+    this.realtime.sync();
     this.queueStatus();
     return { removed: targets.map((a) => a.username) };
   }
@@ -277,6 +268,7 @@ export class DaemonCore {
       refreshTokenLapsesAt: r?.refreshTokenLapsesAt ?? null,
       backend: this.inbox.backend(a.id),
       inbox: this.inbox.last(a.id),
+      realtime: this.realtime.status(a.id),
     };
   }
 
@@ -301,12 +293,26 @@ export class DaemonCore {
 
   private track(accountId: string, backend: Backend): void {
     this.refresher.track(accountId, [backend], { lastRefreshAt: this.records.get(accountId).lastRefreshAt });
+    this.realtime.sync();
     this.queueStatus();
   }
 
+  private onBackendChange(accountId: string, backend: Backend): void {
+    const username = this.accounts.get(accountId)?.username;
+    if (backend === 'graph' && this.deps.config.backend === 'auto' && username) void this.notifier.notify('ews-disabled', username, this.inbox.backend(accountId).reason);
+    this.track(accountId, backend);
+  }
+
   private onRefresh(accountId: string): void {
+    const state = this.refresher.status(accountId)?.state;
+    const before = this.grantKinds.get(accountId);
+    if (before === 'retrying' && state?.kind === 'signed-in') this.realtime.networkBack();
+    const username = this.accounts.get(accountId)?.username;
+    if (state?.kind === 'needs-consent' && before !== 'needs-consent' && username) void this.notifier.notify('needs-consent', username, state.error.advice);
+    this.grantKinds.set(accountId, state?.kind);
     const lastRefreshAt = this.refresher.status(accountId)?.lastRefreshAt ?? null;
     if (lastRefreshAt !== null && lastRefreshAt !== this.records.get(accountId).lastRefreshAt) this.records.update(accountId, { lastRefreshAt });
+    this.realtime.sync();
     this.queueStatus();
   }
 
@@ -332,6 +338,6 @@ export class DaemonCore {
   }
 
   private emit(method: 'status.changed' | 'inbox.changed', params: unknown): void {
-    for (const l of this.listeners) l(method, params);
+    for (const l of this.listeners.keys()) l(method, params);
   }
 }

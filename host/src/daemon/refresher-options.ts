@@ -1,5 +1,5 @@
 // The refresher's tunables, with why each default has its value. Tests pass smaller ones.
-import type { TimingOptions } from './backoff';
+import type { TimingOptions } from '../retry/backoff';
 
 export interface RefresherOptions extends TimingOptions {
   /** getToken serves the in-memory token only when it has more than this left for the caller to use it. */
@@ -8,12 +8,12 @@ export interface RefresherOptions extends TimingOptions {
   maxWaitMs: number;
   /** After a configuration error (bad secret, unknown app), retry this rarely: a fixed config recovers by itself, a broken one does not hammer Entra. */
   configRetryMs: number;
-  /** A refresh token lapses after this long unused (REFERENCE.md: 90 days of inactivity). */
+  /** A refresh token lapses after this long unused (90 days of inactivity; see RT_INACTIVITY_MS). */
   rtInactivityMs: number;
 }
 
 const MINUTE = 60_000;
-/** Refresh tokens lapse after 90 days without use (REFERENCE.md). */
+/** Refresh tokens lapse after 90 days without use (https://learn.microsoft.com/en-us/entra/identity-platform/refresh-tokens). */
 export const RT_INACTIVITY_MS = 90 * 24 * 60 * MINUTE;
 /**
  * 37 s, a prime, as in pizauth: Node's timers run on monotonic time, which stops while a laptop

@@ -5,27 +5,14 @@
 // before untrack/markConsented/a verdict are dropped; all time comes from the injected Clock.
 import { AppError } from '../../../shared/errors';
 import type { Backend, ErrorInfo, GrantState } from '../../../shared/protocol';
+import type { AcquiredToken, TokenSource } from '../auth/token-source';
 import type { Clock, Log } from '../deps';
-import { renewalDeadline, retryDelayMs } from './backoff';
+import { renewalDeadline, retryDelayMs } from '../retry/backoff';
 import { classifyFailure, fromErrorInfo, notTrackedError, throttledError, toAppError, toErrorInfo } from './refresh-outcome';
 import { DEFAULT_REFRESHER_OPTIONS, type RefresherOptions } from './refresher-options';
 import { grantState, newSlot, nextDue, tokenOf, dueAt, type AccountEntry, type Flight, type Slot } from './token-slot';
 
 export { DEFAULT_REFRESHER_OPTIONS, MAX_WAIT_MS, RT_INACTIVITY_MS, type RefresherOptions } from './refresher-options';
-
-export interface AcquiredToken {
-  accessToken: string;
-  /** ms since the epoch */
-  expiresOn: number;
-  scopes: string[];
-  /** false: the refresh token was used (and Entra issued a new one). */
-  fromCache: boolean;
-}
-
-/** Silent acquisition (MSAL's acquireTokenSilent behind it). Throws AppError, already classified. */
-export interface TokenSource {
-  acquire(accountId: string, resource: Backend, opts: { forceRefresh: boolean; signal?: AbortSignal }): Promise<AcquiredToken>;
-}
 
 export interface RefresherDeps {
   clock: Clock;

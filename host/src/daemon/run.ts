@@ -4,7 +4,7 @@
 // refresher and flushes the token cache before it returns.
 import fs from 'node:fs/promises';
 import { AppError } from '../../../shared/errors';
-import { EXTENSION_ID, FIREFOX_ADDON_ID, PRODUCT_VERSION } from '../../../shared/constants';
+import { PRODUCT_VERSION, PUBLISHED_ADDON_IDS, PUBLISHED_EXTENSION_IDS } from '../../../shared/constants';
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
 import type { Clock, Log } from '../deps';
@@ -13,8 +13,8 @@ import { ensureOwnFolder } from '../config/state-folder';
 import { writeFileAtomic } from '../io/atomic-file';
 import { tryAcquireLock } from '../io/file-lock';
 import { createHttp } from '../io/http';
-import { METHODS } from '../../../shared/protocol';
-import { listen, type Connection, type Handlers, type Listening } from './server';
+import { METHODS, type MethodName } from '../../../shared/protocol';
+import { listen, type Handler, type Handlers, type Listening } from './server';
 
 export interface RunOptions {
   config: Config;
@@ -27,10 +27,12 @@ export interface RunOptions {
   onListening?: () => void;
   /** Why logging is paused (a full disk), for `status`; null while it works. */
   logHealth?: () => LogPause | null;
+  /** Check every result and notification against the protocol's schemas (tests). */
+  checkResults?: boolean;
 }
 
 export async function runDaemon(opts: RunOptions): Promise<void> {
-  const { paths, log, config } = opts;
+  const { paths, log } = opts;
   // Checked, never repaired: a folder others can write is refused (state-folder.ts).
   await ensureOwnFolder(paths.stateDir, { allowLinks: [paths.configFile] });
   await ensureOwnFolder(paths.runtimeDir, { allowLinks: [paths.configFile] });
@@ -50,7 +52,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
     server = await listen(paths.socketPath, {
       log: log.child({ component: 'server' }),
       handlers: deferredHandlers(ready),
-      isAllowedOrigin: (origin) => allowedOrigins(config).has(origin),
+      checkResults: opts.checkResults ?? false,
       onClose: (conn) => {
         subscriptions.get(conn.id)?.();
         subscriptions.delete(conn.id);
@@ -88,9 +90,9 @@ async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, ()
     resolveKey: (o) => resolveCacheKey(keySources, o),
   });
   const msal = new MsalClient({ config, http, log, cachePlugin: store });
-  const core = new DaemonCore({ config, paths, clock, http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now(), logHealth: opts.logHealth });
+  const core = new DaemonCore({ config, paths, clock, http, stream: http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now(), logHealth: opts.logHealth });
   await core.start();
-  resolveReady(makeHandlers(core, subscriptions));
+  resolveReady(makeHandlers(core, subscriptions, (origin) => allowedOrigins(config).has(origin)));
   log.info('ready', { accounts: core.accountList().length });
   await opts.stopRequested;
   log.info('stopping');
@@ -100,13 +102,13 @@ async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, ()
 
 /** Handlers that wait until the daemon is ready: clients may connect while MSAL still loads. */
 function deferredHandlers(ready: Promise<Handlers>): Handlers {
-  const names = Object.keys(METHODS).filter((n): n is keyof Handlers => n !== 'relay.hello');
-  return Object.fromEntries(names.map((name) => [name, async (params: unknown, conn: Connection) => (await ready)[name](params, conn)])) as Handlers;
+  const defer = <M extends MethodName>(name: M): Handler<M> => async (params, conn) => ((await ready)[name] as Handler<M>)(params, conn);
+  return Object.fromEntries((Object.keys(METHODS) as MethodName[]).map((name) => [name, defer(name)])) as Handlers;
 }
 
-/** The project's own extension (Chromium and Firefox) and the ids the config allows. */
+/** Every id the project's extension is published under (Chromium and Firefox) and the ids the config allows. */
 export function allowedOrigins(config: Config): Set<string> {
-  const origins = new Set([`chrome-extension://${EXTENSION_ID}/`, FIREFOX_ADDON_ID]);
+  const origins = new Set([...PUBLISHED_EXTENSION_IDS.map((p) => `chrome-extension://${p.id}/`), ...PUBLISHED_ADDON_IDS]);
   for (const id of config.extensionIds) origins.add(/^[a-p]{32}$/.test(id) ? `chrome-extension://${id}/` : id);
   return origins;
 }

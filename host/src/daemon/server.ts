@@ -1,13 +1,15 @@
 // The daemon's socket: JSON-RPC 2.0 in native-messaging frames, one connection per client (a
-// CLI call, a script, or a native host relaying an extension). A connection whose first frame
-// is relay.hello is a native-messaging caller: its origin must be allowed, it may call only the
-// methods marked for it, and nothing over 1 MiB is sent to it. Bad input gets the JSON-RPC error
-// that fits; a frame too large to trust ends the connection, never the daemon.
+// CLI call, a script, or a native host relaying an extension). Who may call what is the
+// protocol's (METHODS[m].callers): a connection is a `cli` caller unless its first frame, a
+// relay's hello, makes it an `extension` one; frames after a hello wait for its answer, so none
+// is taken for the wrong caller (a CLI's calls on one connection run concurrently). Params are checked against their schema here, once,
+// and handlers receive them typed. Nothing over 1 MiB is sent to an extension. Bad input gets
+// the JSON-RPC error that fits; a frame too large to trust ends the connection, never the daemon.
 import net from 'node:net';
 import { AppError, isAppError } from '../../../shared/errors';
 import { encodeFrame, FrameDecoder, MAX_TO_BROWSER, type DecodedFrame } from '../../../shared/framing';
 import { classifyIncoming, errorResponse, resultResponse, type RpcRequest, type RpcResponse } from '../../../shared/jsonrpc';
-import { isMethodName, METHODS, type MethodName } from '../../../shared/protocol';
+import { isMethodName, METHODS, type Caller, type CheckedParamsOf, type MethodName, type ResultOf } from '../../../shared/protocol';
 import type { Log } from '../deps';
 
 export interface Connection {
@@ -19,17 +21,26 @@ export interface Connection {
    * `instead` (when given) says what goes in its place; without it the message is dropped and logged.
    */
   send(message: unknown, instead?: (bytes: number) => unknown): void;
+  /** Ends the connection after the answer being prepared: nothing more is read from it. */
+  endAfterReply(): void;
   close(): void;
+  /** Runs fn when the connection closes (at once if it already has). */
+  onClose(fn: () => void): void;
 }
 
-export type Handler = (params: unknown, conn: Connection) => Promise<unknown>;
-export type Handlers = Record<Exclude<MethodName, 'relay.hello'>, Handler>;
+export type Handler<M extends MethodName> = (params: CheckedParamsOf<M>, conn: Connection) => Promise<ResultOf<M>>;
+/** One handler per protocol method, typed from its descriptor. */
+export type Handlers = { [M in MethodName]: Handler<M> };
 
 export interface ServerDeps {
   log: Log;
   handlers: Handlers;
-  isAllowedOrigin(origin: string): boolean;
   onClose(conn: Connection): void;
+  /**
+   * Check each result against its schema before sending it (the test stack turns it on, so
+   * every integration test checks the daemon's answers); a mismatch is answered as 'internal'.
+   */
+  checkResults?: boolean;
 }
 
 let nextConnectionId = 1;
@@ -64,8 +75,12 @@ export function listen(socketPath: string, deps: ServerDeps): Promise<Listening>
 function serve(socket: net.Socket, deps: ServerDeps): void {
   const decoder = new FrameDecoder();
   const log = deps.log.child({ conn: nextConnectionId });
+  let ending = false;
   let first = true;
-  let refused = false; // after a refused hello nothing more is read: those frames are not the CLI's
+  /** While a hello is being answered, who is calling is not known: later frames wait for it. */
+  let hello: Promise<void> | null = null;
+  const closers: (() => void)[] = [];
+  let closed = false;
   const conn: Connection = {
     id: nextConnectionId++,
     origin: null,
@@ -80,26 +95,44 @@ function serve(socket: net.Socket, deps: ServerDeps): void {
       }
       socket.write(frame);
     },
+    endAfterReply: () => {
+      ending = true;
+    },
     close: () => socket.end(),
+    onClose: (fn) => (closed ? fn() : void closers.push(fn)),
   };
+  const answer = (frame: Exclude<DecodedFrame, { kind: 'too-large' }>, isFirst: boolean) =>
+    onFrame(frame, conn, isFirst, deps, log).then((response) => {
+      if (response) reply(conn, response);
+      if (ending) socket.end();
+    });
   socket.on('data', (chunk) => {
     for (const frame of decoder.push(chunk)) {
-      if (refused) return;
+      if (ending) return;
       if (frame.kind === 'too-large') return tooLarge(conn, frame.length, socket);
       const isFirst = first;
       first = false;
-      const pending = onFrame(frame, conn, isFirst, deps, log);
-      // A refused hello answers synchronously (onFrame has not awaited yet): stop reading at once.
-      if (isFirst && conn.origin === null && isHello(frame)) refused = true;
-      void pending.then((response) => response && reply(conn, response));
+      if (hello) {
+        void hello.then(() => (ending ? undefined : answer(frame, false)));
+      } else if (isFirst && saysWhoCalls(frame)) {
+        hello = answer(frame, true).finally(() => (hello = null));
+      } else {
+        void answer(frame, isFirst);
+      }
     }
   });
   socket.on('error', (e) => log.debug('connection error', { error: e.message }));
-  socket.on('close', () => deps.onClose(conn));
+  socket.on('close', () => {
+    closed = true;
+    deps.onClose(conn);
+    for (const fn of closers.splice(0)) fn();
+  });
 }
 
-function isHello(frame: DecodedFrame): boolean {
-  return frame.kind === 'message' && typeof frame.value === 'object' && frame.value !== null && (frame.value as { method?: unknown }).method === 'relay.hello';
+/** A first frame that decides who the connection speaks for: a method only a relay may call (its hello). */
+function saysWhoCalls(frame: DecodedFrame): boolean {
+  const method = frame.kind === 'message' ? (frame.value as { method?: unknown } | null)?.method : undefined;
+  return typeof method === 'string' && isMethodName(method) && METHODS[method].callers.every((c) => c === 'relay');
 }
 
 function tooLarge(conn: Connection, length: number, socket: net.Socket): void {
@@ -117,48 +150,48 @@ async function onFrame(frame: Exclude<DecodedFrame, { kind: 'too-large' }>, conn
   }
   if (incoming.kind !== 'request') return null; // notifications and stray responses from clients are ignored
   const req = incoming.message;
-  if (req.method === 'relay.hello') return hello(req, conn, isFirst, deps);
   try {
-    return resultResponse(req.id, await dispatch(req, conn, deps));
+    return resultResponse(req.id, await dispatch(req, conn, isFirst, deps));
   } catch (e) {
     return errorResponse(req.id, asAppError(e, req.method, log));
   }
 }
 
-function hello(req: RpcRequest, conn: Connection, isFirst: boolean, deps: ServerDeps): RpcResponse {
-  const parsed = METHODS['relay.hello'].params.safeParse(req.params);
-  if (!isFirst || !parsed.success) {
-    return errorResponse(req.id, new AppError('invalid_request', 'relay.hello is accepted only as the first frame, with an origin.', { advice: 'This is a native-host bug; reinstall with `ews-daemon install`.', retryable: false }));
+async function dispatch(req: RpcRequest, conn: Connection, isFirst: boolean, deps: ServerDeps): Promise<unknown> {
+  if (!isMethodName(req.method)) {
+    const known = Object.keys(METHODS).filter((m) => !(METHODS[m as MethodName].callers as readonly Caller[]).every((c) => c === 'relay'));
+    throw new AppError('method_not_found', `Method not found: ${req.method}.`, { advice: `Known methods: ${known.join(', ')}.`, retryable: false });
   }
-  const origin = parsed.data.origin;
-  if (!deps.isAllowedOrigin(origin)) {
-    setImmediate(() => conn.close());
-    return errorResponse(req.id, new AppError('origin_forbidden', `The extension ${origin} is not allowed to talk to ews-daemon.`, {
-      advice: `Add its id to "extensionIds" in the config, or run \`ews-daemon install --extension-id <id>\`.`,
-      retryable: false,
-    }));
-  }
-  conn.origin = origin;
-  return resultResponse(req.id, { accepted: true });
+  return call(req.method, req.params, conn, isFirst, deps);
 }
 
-async function dispatch(req: RpcRequest, conn: Connection, deps: ServerDeps): Promise<unknown> {
-  if (!isMethodName(req.method) || req.method === 'relay.hello') {
-    throw new AppError('method_not_found', `Method not found: ${req.method}.`, { advice: `Known methods: ${Object.keys(deps.handlers).join(', ')}.`, retryable: false });
-  }
-  const spec = METHODS[req.method];
-  if (conn.origin !== null && !spec.nativeMessaging) {
-    throw new AppError('method_forbidden', `${req.method} is not available to the browser extension.`, {
-      advice: 'Raw tokens are handed only to local scripts on the daemon socket (`ews-daemon token`).',
-      retryable: false,
-    });
-  }
-  const params = spec.params.safeParse(req.params);
+/** Checks who calls and with what, then runs the method's handler: the one place params are validated. */
+async function call<M extends MethodName>(method: M, raw: unknown, conn: Connection, isFirst: boolean, deps: ServerDeps): Promise<ResultOf<M>> {
+  const callers: readonly Caller[] = METHODS[method].callers;
+  const caller: Caller = conn.origin !== null ? 'extension' : 'cli';
+  if (!callers.includes(caller) && !(isFirst && callers.includes('relay'))) throw notForCaller(method, callers, caller);
+  const params = METHODS[method].params.safeParse(raw);
   if (!params.success) {
     const issues = params.error.issues.map((i) => `${i.path.join('.') || 'params'}: ${i.message}`).join('; ');
-    throw new AppError('invalid_params', `Invalid params for ${req.method}: ${issues}.`, { advice: 'See PROTOCOL.md for the method’s params.', retryable: false });
+    throw new AppError('invalid_params', `Invalid params for ${method}: ${issues}.`, { advice: 'See PROTOCOL.md for the method’s params.', retryable: false });
   }
-  return deps.handlers[req.method](params.data, conn);
+  const handler = deps.handlers[method] as Handler<M>;
+  const result = await handler(params.data as CheckedParamsOf<M>, conn);
+  if (deps.checkResults) {
+    const checked = METHODS[method].result.safeParse(result);
+    if (!checked.success) throw new Error(`${method} answered outside the protocol: ${checked.error.message}`);
+  }
+  return result;
+}
+
+function notForCaller(method: MethodName, callers: readonly Caller[], caller: Caller): AppError {
+  if (callers.every((c) => c === 'relay')) {
+    return new AppError('invalid_request', `${method} is accepted only as the native host's first frame.`, { advice: 'This is a native-host bug; reinstall with `ews-daemon install`.', retryable: false });
+  }
+  return new AppError('method_forbidden', `${method} is not available to the ${caller === 'extension' ? 'browser extension' : 'command line'}.`, {
+    advice: 'Raw tokens are handed only to local scripts on the daemon socket (`ews-daemon token`).',
+    retryable: false,
+  });
 }
 
 /** A request id echoed in the error that replaces a too-large answer: longer ones become null. */

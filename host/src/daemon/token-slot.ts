@@ -1,7 +1,7 @@
 // The refresher's bookkeeping as tagged states: one slot per (account, resource), one grant per
 // account, and the account's GrantState and next deadline derived from them. Pure.
 import type { Backend, ErrorInfo, GrantState } from '../../../shared/protocol';
-import type { AcquiredToken } from './refresher';
+import type { AcquiredToken } from '../auth/token-source';
 
 export type SlotState =
   /** No token known yet: acquire (from MSAL's cache if it has one) at dueAt. */

@@ -1,5 +1,5 @@
-// Where each browser looks for native-messaging host manifests (REFERENCE.md, native
-// messaging), per platform, and which browsers a machine has. Pure: home, env and an
+// Where each browser looks for native-messaging host manifests (sources per browser in
+// docs/platform-notes.md, "Where host manifests go"), per platform, and which browsers a machine has. Pure: home, env and an
 // existence check are passed in. Change a browser here, change the README's install section.
 import path from 'node:path';
 import { NATIVE_HOST_NAME } from '../../../shared/constants';

@@ -1,7 +1,8 @@
 // Doctor's look at the browser side: for each browser, is our host manifest where the browser
 // looks, and would the browser accept it (name, absolute executable path, our ids with the
 // trailing slash)? Each mistake is named with the command that fixes it.
-import { EXTENSION_ID, FIREFOX_ADDON_ID, NATIVE_HOST_NAME } from '../../../shared/constants';
+import { NATIVE_HOST_NAME, PUBLISHED_ADDON_IDS, PUBLISHED_EXTENSION_IDS } from '../../../shared/constants';
+import { chromiumOrigin } from './extension-ids';
 import { BROWSER_NAMES, browserConfigDir, familyOf, manifestDir, pathFor, registryKey, type BrowserName, type Family, type InstallPlatform } from './browsers';
 import type { RunCommand } from './apply';
 
@@ -82,13 +83,14 @@ function shapeProblems(m: Record<string, unknown>, platform: InstallPlatform): s
 
 function idProblems(m: Record<string, unknown>, family: Family): string[] {
   if (family === 'firefox') {
-    const ids = Array.isArray(m.allowed_extensions) ? m.allowed_extensions : [];
-    return ids.includes(FIREFOX_ADDON_ID) ? [] : [`allowed_extensions lacks ${FIREFOX_ADDON_ID}`];
+    const ids: unknown[] = Array.isArray(m.allowed_extensions) ? m.allowed_extensions : [];
+    return PUBLISHED_ADDON_IDS.filter((id) => !ids.includes(id)).map((id) => `allowed_extensions lacks ${id}`);
   }
   const origins: unknown[] = Array.isArray(m.allowed_origins) ? m.allowed_origins : [];
   const problems: string[] = [];
-  const ours = `chrome-extension://${EXTENSION_ID}/`;
-  if (!origins.includes(ours)) problems.push(origins.includes(ours.slice(0, -1)) ? `allowed_origins has ${ours.slice(0, -1)} without its trailing slash` : `allowed_origins lacks ${ours}`);
+  for (const ours of PUBLISHED_EXTENSION_IDS.map((p) => chromiumOrigin(p.id))) {
+    if (!origins.includes(ours)) problems.push(origins.includes(ours.slice(0, -1)) ? `allowed_origins has ${ours.slice(0, -1)} without its trailing slash` : `allowed_origins lacks ${ours}`);
+  }
   for (const o of origins) {
     if (typeof o !== 'string' || !/^chrome-extension:\/\/[a-p]{32}\/$/.test(o)) problems.push(`allowed_origins entry ${JSON.stringify(o)} is not chrome-extension://<32 letters a-p>/ (with the trailing slash)`);
   }

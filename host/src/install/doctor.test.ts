@@ -47,6 +47,8 @@ function config(home: string, over: Partial<Config> = {}): Config {
     backend: 'auto',
     extensionIds: [],
     pollIntervalSeconds: 60,
+    realtime: true,
+    notifyCommand: null,
     cacheKeyFile: null,
     ...over,
   };
@@ -151,6 +153,14 @@ describe('ews-daemon doctor', () => {
     await fs.mkdir(path.join(d.home, '.config/google-chrome'), { recursive: true });
     const [bad] = await failing(d);
     expect(bad).toMatchObject({ name: 'chrome manifest', fix: 'ews-daemon install --browser chrome' });
+  });
+
+  it('says a config without a credential is a public client, with no secret to protect', async () => {
+    const d = await healthyHome();
+    const report = await runDoctor({ ...d, loadConfig: async () => config(d.home, { credential: { kind: 'none' } }) });
+    const check = report.checks.find((c) => c.name === 'credential');
+    expect(check).toMatchObject({ ok: true });
+    expect(check!.detail).toMatch(/^none: a public client \(registered under "Mobile and desktop applications"/);
   });
 
   it('warns about a certificate ending within 30 days and fails on an expired one', async () => {

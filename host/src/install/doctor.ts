@@ -95,17 +95,20 @@ async function leaks(d: DoctorDeps, file: string): Promise<string | null> {
 
 async function credentialCheck(d: DoctorDeps, c: Config): Promise<Check> {
   const cred = c.credential;
+  if (cred.kind === 'none') {
+    return { name: 'credential', ok: true, detail: `none: a public client (registered under "Mobile and desktop applications", "Allow public client flows" on); sign-in is protected by PKCE, no secret on disk` };
+  }
   // A secret in the OS keyring has no file to check.
   const secretFile = cred.kind === 'secret' ? (cred.source === 'config' ? c.file : cred.source === 'keyring' ? null : cred.source) : cred.privateKeyPath;
   const leaking = secretFile === null ? null : await leaks(d, secretFile);
   if (leaking) return { name: 'credential', ok: false, detail: `${leaking} holds a secret and others can read it`, fix: `chmod 600 '${leaking}'` };
-  if (cred.kind === 'secret') return { name: 'credential', ok: true, detail: `client secret from ${cred.source === 'config' ? 'the config' : cred.source === 'keyring' ? 'the OS keyring' : cred.source} (its expiry is known only to Entra)` };
+  if (cred.kind === 'secret') return { name: 'credential', ok: true, detail: `a confidential client: client secret from ${cred.source === 'config' ? 'the config' : cred.source === 'keyring' ? 'the OS keyring' : cred.source} (its expiry is known only to Entra)` };
   const left = cred.notAfter - d.now();
   const until = new Date(cred.notAfter).toISOString();
   const renew = `make a new certificate, upload it to the app registration, and point certificate.certificatePath at it`;
   if (left <= 0) return { name: 'credential', ok: false, detail: `the certificate ${cred.certificatePath} expired on ${until}`, fix: renew };
   if (left < CERT_WARN_MS) return { name: 'credential', ok: true, warning: true, detail: `the certificate ${cred.certificatePath} expires in ${Math.ceil(left / 86_400_000)} days (${until})`, fix: renew };
-  return { name: 'credential', ok: true, detail: `certificate ${cred.thumbprintSha256.slice(0, 16)}… valid until ${until}` };
+  return { name: 'credential', ok: true, detail: `a confidential client: certificate ${cred.thumbprintSha256.slice(0, 16)}… valid until ${until}` };
 }
 
 async function authorityCheck(d: DoctorDeps, c: Config): Promise<Check> {

@@ -1,6 +1,7 @@
-// Which extensions may start the native host: the project's own ids plus those the user names
+// Which extensions may start the native host: every id the project publishes under
+// (shared/constants.ts PUBLISHED_EXTENSION_IDS, PUBLISHED_ADDON_IDS) plus those the user names
 // (--extension-id, config extensionIds), sorted into Chromium ids and Firefox add-on ids. Pure.
-import { EXTENSION_ID, FIREFOX_ADDON_ID } from '../../../shared/constants';
+import { PUBLISHED_ADDON_IDS, PUBLISHED_EXTENSION_IDS } from '../../../shared/constants';
 
 /** Chromium extension ids: 32 letters a–p (sha256 of the key, hex digits mapped 0-f → a-p). */
 const CHROMIUM_ID = /^[a-p]{32}$/;
@@ -16,10 +17,13 @@ export interface ExtensionIds {
   rejected: string[];
 }
 
+/** The allowed_origins entry of a Chromium extension id. */
+export const chromiumOrigin = (id: string): string => `chrome-extension://${id}/`;
+
 /** Sorts ids (a `chrome-extension://<id>/` origin is taken as its id), ours first, without duplicates. */
 export function sortExtensionIds(given: readonly string[]): ExtensionIds {
-  const chromium = new Set([EXTENSION_ID]);
-  const addons = new Set([FIREFOX_ADDON_ID]);
+  const chromium = new Set(PUBLISHED_EXTENSION_IDS.map((p) => p.id));
+  const addons = new Set(PUBLISHED_ADDON_IDS);
   const rejected: string[] = [];
   for (const raw of given) {
     const id = raw.trim().replace(/^chrome-extension:\/\/([^/]+)\/?$/, '$1');
@@ -27,5 +31,5 @@ export function sortExtensionIds(given: readonly string[]): ExtensionIds {
     else if (ADDON_ID.test(id)) addons.add(id);
     else rejected.push(raw);
   }
-  return { origins: [...chromium].map((id) => `chrome-extension://${id}/`), addons: [...addons], rejected };
+  return { origins: [...chromium].map(chromiumOrigin), addons: [...addons], rejected };
 }

@@ -56,8 +56,14 @@ describe('ews-daemon install / uninstall in a temp HOME', () => {
     const installed = await filesUnder(ctx.home);
     expect(installed.filter((f) => f.endsWith(`${NATIVE_HOST_NAME}.json`))).toHaveLength(6);
     expect(await mode(path.join(ctx.stateDir, 'native-host'))).toBe(0o700);
-    expect(first.lines.every((l) => l.startsWith('wrote ') || l.startsWith('ran '))).toBe(true);
-    expect(first.lines.filter((l) => l.startsWith('wrote '))).toHaveLength(8);
+    const steps = first.lines.slice(0, first.lines.indexOf(''));
+    expect(steps.every((l) => l.startsWith('wrote ') || l.startsWith('ran '))).toBe(true);
+    expect(steps.filter((l) => l.startsWith('wrote '))).toHaveLength(8);
+    // Then where the extension is, and how to load it in each family's browsers.
+    const load = first.lines.slice(steps.length).join('\n');
+    expect(load).toContain(`Load unpacked" and choose the folder\n    ${path.join(REPO, 'extension', 'dist')}\n`);
+    expect(load).toContain(`"Load Temporary Add-on…" and choose\n    ${path.join(REPO, 'extension', 'dist-firefox', 'manifest.json')}\n`);
+    expect(first.result).toMatchObject({ extension: { chromium: path.join(REPO, 'extension', 'dist'), firefox: path.join(REPO, 'extension', 'dist-firefox') } });
 
     const second = await runInstall({ browser: 'all', service: true }, ctx);
     expect(second.exitCode).toBe(0);
@@ -115,13 +121,16 @@ describe('ews-daemon install / uninstall in a temp HOME', () => {
     await fs.mkdir(path.join(ctx.home, '.config/chromium'), { recursive: true });
     const some = await runInstall({}, ctx);
     expect(some.exitCode).toBe(0);
-    expect(some.result).toMatchObject({ browsers: ['chromium'] });
+    expect(some.result).toMatchObject({ browsers: ['chromium'], extension: { chromium: path.join(REPO, 'extension', 'dist') } });
+    expect(some.lines.join('\n')).not.toContain('Firefox');
   });
 
   it('writes into DIR/NativeMessagingHosts with --user-data-dir, and removes it the same way', async () => {
     const ctx = await context('linux');
     const dir = path.join(ctx.home, 'profile');
-    expect((await runInstall({ userDataDir: dir, browser: 'chromium' }, ctx)).exitCode).toBe(0);
+    const done = await runInstall({ userDataDir: dir, browser: 'chromium' }, ctx);
+    expect(done.exitCode).toBe(0);
+    expect(Object.keys((done.result as { extension: object }).extension)).toEqual(['chromium']);
     expect(await filesUnder(dir)).toEqual([`NativeMessagingHosts/${NATIVE_HOST_NAME}.json`]);
     await runUninstall({ userDataDir: dir }, ctx);
     expect(await fs.readdir(dir)).toEqual([]);

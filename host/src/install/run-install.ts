@@ -10,7 +10,9 @@ import { isAppError } from '../../../shared/errors';
 import type { Paths } from '../config/paths';
 import { launcherPath } from '../daemon-client/connect';
 import { applyPlan, nodeInstallFs, type Action, type InstallFs, type RunCommand } from './apply';
-import { BROWSER_NAMES, browserConfigDir, isBrowserName, type BrowserName, type BrowserSelection, type InstallPlatform } from './browsers';
+import { BROWSER_NAMES, browserConfigDir, familyOf, isBrowserName, type BrowserName, type BrowserSelection, type InstallPlatform } from './browsers';
+import type { CommandOutcome } from './command-outcome';
+import { EXTENSION_TARGETS, extensionDir, loadingLines, type ExtensionTarget } from './extension-builds';
 import { sortExtensionIds } from './extension-ids';
 import { planInstall, planUninstall, type Plan } from './plan';
 import { loadTemplates } from './templates';
@@ -47,15 +49,12 @@ export interface InstallResult {
   browsers: BrowserName[];
   actions: Action[];
   notes: string[];
+  /** The unpacked extension folder for each browser family installed for. */
+  extension: Partial<Record<ExtensionTarget, string>>;
 }
 
-export interface CommandOutcome {
-  exitCode: 0 | 1 | 2;
-  /** What to print, one line each (without --json). */
-  lines: string[];
-  /** What to print with --json. */
-  result: InstallResult | { ok: false; error: string };
-}
+/** What install and uninstall answer: the result, or why nothing was done. */
+export type InstallOutcome = CommandOutcome<InstallResult | { ok: false; error: string }>;
 
 /** The real context: this node, this checkout, the real file system and commands. */
 export function realInstallContext(args: { env: Record<string, string | undefined>; paths: Paths; configExtensionIds?: string[] }): InstallContext {
@@ -65,13 +64,18 @@ export function realInstallContext(args: { env: Record<string, string | undefine
     env: args.env,
     uid: process.getuid?.(),
     nodePath: process.execPath,
-    repoRoot: path.resolve(launcherPath({}), '..', '..', '..'),
+    repoRoot: packageRoot(),
     stateDir: args.paths.stateDir,
     configExtensionIds: args.configExtensionIds,
     fs: nodeInstallFs,
     run: runCommand,
     exists: existsSync,
   };
+}
+
+/** The folder holding host/bin/ews-daemon: this installed package, or the checkout. */
+export function packageRoot(): string {
+  return path.resolve(launcherPath({}), '..', '..', '..');
 }
 
 const runCommand: RunCommand = (cmd, args) =>
@@ -98,15 +102,15 @@ export function parseBrowsers(values: string[], fallback: 'all' | 'found'): { se
   return { selection: values as BrowserName[] };
 }
 
-function usage(command: string, message: string): CommandOutcome {
+function usage(command: string, message: string): InstallOutcome {
   return { exitCode: 2, lines: [`ews-daemon ${command}: ${message}`], result: { ok: false, error: message } };
 }
 
-function unknownBrowser(command: string, name: string): CommandOutcome {
+function unknownBrowser(command: string, name: string): InstallOutcome {
   return usage(command, `unknown browser ${JSON.stringify(name)}; expected ${BROWSER_NAMES.join(', ')}, all or found`);
 }
 
-export async function runInstall(flags: InstallFlags, ctx: InstallContext): Promise<CommandOutcome> {
+export async function runInstall(flags: InstallFlags, ctx: InstallContext): Promise<InstallOutcome> {
   const parsed = parseBrowsers(list(flags.browser), 'found');
   if ('unknown' in parsed) return unknownBrowser('install', parsed.unknown);
   const browsers = parsed.selection;
@@ -122,14 +126,15 @@ export async function runInstall(flags: InstallFlags, ctx: InstallContext): Prom
       const looked = (['chrome', 'chromium', 'firefox'] as const).map((b) => browserConfigDir(b, where)).join(', ');
       if (!flags.service) return { exitCode: 1, lines: [`ews-daemon install: no browser found (looked in ${looked}, …); name one with --browser chrome, or --browser all.`], result: { ok: false, error: 'no browser found' } };
     }
-    return await execute(plan, ctx, 'install');
+    const outcome = await execute(plan, ctx, 'install');
+    return outcome.exitCode === 0 ? withExtension(outcome, plan, ctx, flags.userDataDir !== undefined) : outcome;
   } catch (e) {
     if (isAppError(e)) return { exitCode: 1, lines: [`ews-daemon install: ${e.message} ${e.data.advice}`], result: { ok: false, error: e.message } };
     throw e;
   }
 }
 
-export async function runUninstall(flags: InstallFlags, ctx: InstallContext): Promise<CommandOutcome> {
+export async function runUninstall(flags: InstallFlags, ctx: InstallContext): Promise<InstallOutcome> {
   const named = list(flags.browser);
   const parsed = parseBrowsers(named, 'all');
   if ('unknown' in parsed) return unknownBrowser('uninstall', parsed.unknown);
@@ -150,11 +155,21 @@ export async function runUninstall(flags: InstallFlags, ctx: InstallContext): Pr
   return execute(plan, ctx, 'uninstall');
 }
 
-async function execute(plan: Plan, ctx: InstallContext, command: string): Promise<CommandOutcome> {
+async function execute(plan: Plan, ctx: InstallContext, command: string): Promise<InstallOutcome> {
   const lines: string[] = [];
   const report = await applyPlan(plan, { fs: ctx.fs, run: ctx.run, log: (line) => lines.push(line) });
   for (const note of plan.notes) lines.push(`note: ${note}`);
   if (!report.ok) lines.push(`ews-daemon ${command}: some steps failed (above); \`ews-daemon doctor\` checks the result.`);
-  const result: InstallResult = { ok: report.ok, platform: plan.platform, browsers: plan.browsers, actions: report.actions, notes: plan.notes };
+  const result: InstallResult = { ok: report.ok, platform: plan.platform, browsers: plan.browsers, actions: report.actions, notes: plan.notes, extension: {} };
   return { exitCode: report.ok ? 0 : 1, lines, result };
+}
+
+/** After a good install: where the extension for each browser family installed for is, and how to load it. */
+function withExtension(outcome: InstallOutcome, plan: Plan, ctx: InstallContext, chromiumProfile: boolean): InstallOutcome {
+  if (!('platform' in outcome.result)) return outcome;
+  const families = new Set(plan.browsers.map(familyOf));
+  const targets = EXTENSION_TARGETS.filter((t) => families.has(t) || (t === 'chromium' && chromiumProfile));
+  if (targets.length === 0) return outcome;
+  const extension = Object.fromEntries(targets.map((t) => [t, extensionDir(ctx.repoRoot, t)]));
+  return { ...outcome, lines: [...outcome.lines, ...loadingLines(ctx.repoRoot, targets, ctx.exists)], result: { ...outcome.result, extension } };
 }

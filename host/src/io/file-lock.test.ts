@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../shared/errors';
 import { waitUntil } from '../../../test/support/wait';
+import type { Clock } from '../deps';
 import { acquireLock, breakStale, removeOrphanBreakMarkers, tryAcquireLock, withLock } from './file-lock';
 
 let dir: string;
@@ -71,9 +72,10 @@ describe('acquireLock', () => {
 
   it('breaks a lock left by a process that has exited', async () => {
     await fs.writeFile(lockPath, lockRecord(deadPid()));
-    const started = Date.now();
-    const lock = await acquireLock(lockPath, { timeoutMs: 1000 });
-    expect(Date.now() - started).toBeLessThan(500);
+    const slept: number[] = [];
+    const clock: Clock = { now: () => slept.reduce((a, b) => a + b, 0), sleep: async (ms) => void slept.push(ms) };
+    const lock = await acquireLock(lockPath, { timeoutMs: 1000, clock });
+    expect(slept).toEqual([]); // broken at the first look, without waiting for the holder
     expect((await readOwner()).pid).toBe(process.pid);
     await lock.release();
     expect(await fs.readdir(dir)).toEqual([]);

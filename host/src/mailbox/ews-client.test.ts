@@ -6,7 +6,7 @@ import { AppError } from '../../../shared/errors';
 import { FakeHttp, FakeLog } from '../../../test/support/fakes';
 import { fetchInboxViaEws } from './ews-client';
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'shared', 'fixtures', 'ews');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'ews');
 const TOKEN = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.secret-access-token.sig';
 
 const REQ = { ewsUrl: 'https://outlook.office365.com/EWS/Exchange.asmx', accessToken: TOKEN, anchorMailbox: 'alice@contoso.example', clientRequestId: '0f0e0d0c-0000-4000-8000-000000000001' };

@@ -1,5 +1,6 @@
 // Counts the inbox over EWS: one GetFolder POST with the headers Exchange Online expects
-// (REFERENCE.md), the reply read by ews-soap.ts. Guarantees: the bearer token goes only into
+// (https://learn.microsoft.com/en-us/exchange/client-developer/exchange-web-services/instrumenting-client-requests-for-ews-and-rest-in-exchange;
+// X-AnchorMailbox: docs/platform-notes.md), the reply read by ews-soap.ts. Guarantees: the bearer token goes only into
 // the Authorization header, never into a log line or an error.
 import type { Http, Log } from '../deps';
 import { buildGetFolderInboxRequest, parseEwsDiagnostics, parseGetFolderResponse, type InboxCounts } from './ews-soap';

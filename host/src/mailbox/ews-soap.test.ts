@@ -7,7 +7,7 @@ import { AppError } from '../../../shared/errors';
 import { buildGetFolderInboxRequest, parseEwsDiagnostics, parseGetFolderResponse, type EwsResponse } from './ews-soap';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const FIXTURES = path.resolve(REPO, '..', 'shared', 'fixtures', 'ews');
+const FIXTURES = path.join(REPO, 'test', 'fixtures', 'ews');
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 
 const S = 'http://schemas.xmlsoap.org/soap/envelope/';

@@ -1,7 +1,8 @@
 // EWS GetFolder(inbox): the SOAP request, and the reply read into counts or one classified
 // AppError (HTTP status, SOAP fault, per-message error, garbled XML). Pure. Guarantees: elements
 // are matched by namespace URI and local name, never by prefix; no header or body we were
-// sent is echoed, so the bearer token cannot reach an error.
+// sent is echoed, so the bearer token cannot reach an error. The envelope reader and error
+// verdicts are exported for the streaming operations (ews-streaming-soap.ts).
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AppError } from '../../../shared/errors';
 
@@ -30,7 +31,8 @@ export interface EwsResponse {
  * IdOnly plus the four properties we read, rather than AllProperties: the reply is smaller, the
  * server fetches less (AllProperties adds EffectiveRights, PermissionSet, …), and what we parse
  * does not change with what a server version adds. Exchange2013_SP1 is understood by Exchange
- * Online and by every on-premises server still supported (REFERENCE.md).
+ * Online and by every on-premises server since Exchange 2013 SP1
+ * (https://learn.microsoft.com/en-us/exchange/client-developer/web-service-reference/requestserverversion).
  */
 export function buildGetFolderInboxRequest(): string {
   return `<?xml version="1.0" encoding="utf-8"?>
@@ -70,7 +72,7 @@ export function parseGetFolderResponse(res: EwsResponse): InboxCounts {
   return readCounts(responseMessage(body));
 }
 
-/** What x-ms-diagnostics says about a refused token (REFERENCE.md, EWS 401). */
+/** What x-ms-diagnostics says about a refused token (HTTP 401; the numbers: docs/platform-notes.md). */
 export interface EwsDiagnostic {
   number: number;
   meaning: string;
@@ -96,7 +98,7 @@ export function parseRetryAfterMs(value: string | undefined): number | undefined
   return value !== undefined && /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : undefined;
 }
 
-function unauthorized(diagnostics: string | undefined): AppError {
+export function unauthorized(diagnostics: string | undefined): AppError {
   const d = parseEwsDiagnostics(diagnostics);
   const why = d ? ` (x-ms-diagnostics ${d.number}: ${d.meaning}${d.reason ? `; reason: ${d.reason}` : ''})` : '';
   return new AppError('mailbox_unauthorized', `EWS refused the access token${why}.`, {
@@ -105,7 +107,7 @@ function unauthorized(diagnostics: string | undefined): AppError {
   });
 }
 
-function ewsDisabled(): AppError {
+export function ewsDisabled(): AppError {
   return new AppError('ews_disabled', 'EWS answered HTTP 403: the server does not allow EWS for this tenant or app.', {
     advice:
       'Exchange Online is blocking EWS for this tenant or app (retirement since 2026-10-01). An Exchange administrator can allow it with Set-OrganizationConfig -EWSEnabled $true and add this app\'s id to EWSAllowedAppIDs, until EWS is turned off on 2027-04-01; Microsoft Graph works meanwhile: set "backend" to "graph" (or "auto") in config.json.',
@@ -114,7 +116,7 @@ function ewsDisabled(): AppError {
 }
 
 /** An error for a non-200 status that carried no SOAP fault; undefined for 200. */
-function statusError(res: EwsResponse): AppError | undefined {
+export function statusError(res: EwsResponse): AppError | undefined {
   if (res.status === 200) return undefined;
   const retryAfterMs = parseRetryAfterMs(res.headers['retry-after']);
   if (res.status === 503 || res.status === 429) {
@@ -131,7 +133,7 @@ const THROTTLE_CODES = new Set(['ErrorServerBusy', 'ErrorExceededConnectionCount
 const TRANSIENT_CODES = new Set(['ErrorInternalServerTransientError', 'ErrorMailboxStoreUnavailable', 'ErrorMailboxMoveInProgress']);
 
 /** One verdict for a ResponseCode, wherever it came from (fault detail or response message). */
-function ewsCodeError(responseCode: string, text: string, backOffMs: number | undefined): AppError {
+export function ewsCodeError(responseCode: string, text: string, backOffMs: number | undefined): AppError {
   const message = `EWS answered ${responseCode}${text ? `: ${clip(text)}` : '.'}`;
   if (THROTTLE_CODES.has(responseCode) || backOffMs !== undefined) return busy('throttled', message, backOffMs);
   if (TRANSIENT_CODES.has(responseCode)) return busy('transient', message, undefined);
@@ -146,7 +148,7 @@ function busy(code: 'throttled' | 'transient', message: string, retryAfterMs: nu
   });
 }
 
-function faultError(fault: XmlElement): AppError {
+export function faultError(fault: XmlElement): AppError {
   const detail = child(fault, '', 'detail');
   const faultCode = child(fault, '', 'faultcode');
   const responseCode = textOf(detail && (child(detail, NS.errors, 'ResponseCode') ?? child(detail, NS.types, 'ResponseCode'))) || qnameLocal(faultCode);
@@ -183,14 +185,14 @@ function count(folder: XmlElement, name: string): number {
 }
 
 /** MessageXml's <Value Name="BackOffMilliseconds">, in whichever namespace-qualified form. */
-function backOff(messageXml: XmlElement | undefined): number | undefined {
+export function backOff(messageXml: XmlElement | undefined): number | undefined {
   const value = messageXml?.children.find((c) => c.local === 'Value' && c.ns === NS.types && c.attrs.Name === 'BackOffMilliseconds');
   return value && /^\d+$/.test(value.text) ? Number(value.text) : undefined;
 }
 
 // ---- XML with namespaces resolved ----------------------------------------------------------
 
-interface XmlElement {
+export interface XmlElement {
   ns: string;
   local: string;
   /** Attributes by local name (EWS's are unqualified); xmlns declarations left out. */
@@ -212,7 +214,7 @@ const PARSER = new XMLParser({
 });
 
 /** The Envelope's Body, or the malformed_response error saying what was wrong. */
-function parseEnvelopeBody(xml: string): XmlElement | AppError {
+export function parseEnvelopeBody(xml: string): XmlElement | AppError {
   if (xml.trim() === '') return malformed('the reply is empty');
   // SOAP 1.1 §3 forbids a DTD; refusing one also keeps entity expansion out of the parser.
   if (/<!DOCTYPE/i.test(xml)) return malformed('the reply has a DOCTYPE, which SOAP forbids');
@@ -254,11 +256,11 @@ function toElement(name: string, content: unknown, rawAttrs: Record<string, unkn
   return { ns: ns ?? '', local, attrs, ...toElements(content, scope) };
 }
 
-function child(el: XmlElement, ns: string, local: string): XmlElement | undefined {
+export function child(el: XmlElement, ns: string, local: string): XmlElement | undefined {
   return el.children.find((c) => c.ns === ns && c.local === local);
 }
 
-function textOf(el: XmlElement | undefined): string {
+export function textOf(el: XmlElement | undefined): string {
   return el?.text ?? '';
 }
 
@@ -267,7 +269,7 @@ function qnameLocal(el: XmlElement | undefined): string {
   return el ? el.text.slice(el.text.indexOf(':') + 1) : '';
 }
 
-function malformed(what: string): AppError {
+export function malformed(what: string): AppError {
   return new AppError('malformed_response', `EWS sent a reply ews-daemon cannot read: ${what}.`, {
     advice: 'Check that `ewsUrl` in config.json points at an Exchange EWS endpoint (…/EWS/Exchange.asmx); the daemon tries again later.',
     retryable: true,

@@ -9,8 +9,8 @@ import { AppError, isAppError } from '../../../shared/errors';
 import type { Backend, BackendStatus, InboxCount } from '../../../shared/protocol';
 import type { Config } from '../config/config';
 import type { Clock, Http, Log } from '../deps';
-import type { AccountRecords } from '../daemon/account-records';
-import type { AcquiredToken } from '../daemon/refresher';
+import type { AcquiredToken } from '../auth/token-source';
+import type { BackendMemory } from './backend-memory';
 import { fetchInboxViaEws } from './ews-client';
 import { fetchInboxViaGraph } from './graph-client';
 
@@ -22,7 +22,7 @@ export const EWS_RECHECK_MS = 24 * 60 * 60_000;
 export const DEFAULT_BUSY_MS = 60_000;
 /** An unchanged count is saved again after this long, so a restart shows a recent fetch time (5 min). */
 export const PERSIST_STALE_MS = 5 * 60_000;
-/** EWS is off for good in Exchange Online from this date (REFERENCE.md). */
+/** EWS is off for good in Exchange Online from this date (sources in docs/platform-notes.md, "Retirement"). */
 export const EWS_RETIREMENT = '2027-04-01';
 
 export interface MailboxAccount {
@@ -36,7 +36,7 @@ export interface InboxServiceDeps {
   http: Http;
   config: Config;
   tokens: { getToken(accountId: string, resource: Backend, opts?: { forceRefresh?: boolean }): Promise<AcquiredToken> };
-  records: AccountRecords;
+  records: BackendMemory;
   /** A fresh count was fetched. */
   onCount(accountId: string, count: InboxCount): void;
   /** The backend that answers for this account changed. */
@@ -47,6 +47,7 @@ type Counts = { total: number; unread: number };
 
 export class InboxService {
   private readonly inflight = new Map<string, Promise<InboxCount>>();
+  private readonly following = new Map<string, Promise<InboxCount>>();
   private readonly busyUntil = new Map<string, number>();
   private readonly latest = new Map<string, InboxCount>();
 
@@ -73,6 +74,22 @@ export class InboxService {
     const count = await pending;
     if (count.stale && opts.allowStale === false) throw throttledError(count.stale.retryAt - this.deps.clock.now());
     return count;
+  }
+
+  /**
+   * A count whose request starts after this call (a change was just announced): one in flight
+   * may have been answered before the change, so it is waited for and one more fetch follows,
+   * shared by every caller who arrives meanwhile.
+   */
+  countAfterNow(account: MailboxAccount): Promise<InboxCount> {
+    const running = this.inflight.get(account.id);
+    if (!running) return this.count(account, 0);
+    let next = this.following.get(account.id);
+    if (!next) {
+      next = running.catch(() => undefined).then(() => this.count(account, 0)).finally(() => this.following.delete(account.id));
+      this.following.set(account.id, next);
+    }
+    return next;
   }
 
   /** Drops what is held for an account that signed out. */

@@ -26,6 +26,18 @@ function harness(connect: () => Promise<Duplex>, over: Partial<RelayIo> = {}) {
   return { input, output, frames, exit };
 }
 
+/**
+ * Lets the relay's stream callbacks run (setImmediate turns, no timers) until `ok` holds. Everything
+ * here is in memory, so a condition that has not come true after many turns never will.
+ */
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (let turn = 0; turn < 1000; turn++) {
+    if (ok()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`${what}: not after 1000 event-loop turns`);
+}
+
 describe('runRelay', () => {
   it('gives up with daemon_unreachable when the daemon never answers the hello', async () => {
     const socket = new ScriptedSocket();
@@ -42,14 +54,14 @@ describe('runRelay', () => {
     expect(h.frames).toEqual([{ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'no daemon', data: { code: 'daemon_unreachable', advice: 'start it', retryable: true } } }]);
   });
 
-  it('sends the hello first, then what the browser sent while waiting, in order', async () => {
+  it('sends the hello first, then what the browser sent, without waiting for the answer (the daemon reads on only after it)', async () => {
+    let connect!: (s: Duplex) => void;
     const socket = new ScriptedSocket();
-    const h = harness(async () => socket);
+    const h = harness(() => new Promise((r) => (connect = r)));
     h.input.write(encodeFrame({ jsonrpc: '2.0', id: 1, method: 'status' }));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(socket.written).toHaveLength(1);
-    socket.push(encodeFrame({ jsonrpc: '2.0', id: 0, result: { accepted: true } }));
-    await new Promise((r) => setTimeout(r, 20));
+    await until('the browser frame read before the socket is there', () => h.input.readableLength === 0 && connect !== undefined);
+    connect(socket);
+    await until('the hello and the browser frame sent', () => socket.written.length >= 2);
     const sent = new FrameDecoder().push(Buffer.concat(socket.written)).map((f) => (f.kind === 'message' ? f.value : f));
     expect(sent).toEqual([
       { jsonrpc: '2.0', id: 0, method: 'relay.hello', params: { origin: 'chrome-extension://x/' } },
@@ -62,9 +74,9 @@ describe('runRelay', () => {
   it('passes frames the daemon sent right behind its hello answer', async () => {
     const socket = new ScriptedSocket();
     const h = harness(async () => socket);
-    await new Promise((r) => setTimeout(r, 10));
+    await until('the hello sent', () => socket.written.length >= 1);
     socket.push(Buffer.concat([encodeFrame({ jsonrpc: '2.0', id: 0, result: { accepted: true } }), encodeFrame({ jsonrpc: '2.0', method: 'status.changed', params: {} })]));
-    await new Promise((r) => setTimeout(r, 10));
+    await until('a frame to the browser', () => h.frames.length >= 1);
     expect(h.frames).toEqual([{ jsonrpc: '2.0', method: 'status.changed', params: {} }]);
     h.input.end();
     await h.exit;

@@ -1,13 +1,25 @@
-// The native host's logic: a thin relay between the browser's stdio and the daemon's socket,
-// like keepassxc-proxy. It says who the caller is (relay.hello), then copies bytes both ways,
-// reading only frame headers: toward the browser no frame over 1 MiB passes (one would kill the
-// port), toward the daemon a header over 64 MiB ends the relay. It never writes anything but
-// whole frames to the browser, and it ends when stdin ends or the socket closes.
+// The native host's logic: a relay between the browser's stdio and the daemon's socket, as thin
+// as correctness allows. Like keepassxc-proxy it copies frames and stops hostile lengths; all
+// logic stays in the daemon. What it does beyond copying bytes, and why each part must stay:
+// - It says who the caller is. The browser names the caller's origin only in argv, so only the
+//   relay knows it: its first frame on the socket is relay.hello with that origin, and the
+//   daemon decides by it what the caller may do (a raw token never goes to an extension). The
+//   daemon answers the hello before it reads anything after it (server.ts), so the browser's
+//   frames follow the hello at once; the relay consumes the answer (the extension never asked
+//   for it), and a refusal becomes the browser's last frame.
+// - It reads frame headers, never bodies (frame-bounds.ts). Toward the daemon a header over
+//   64 MiB ends the relay with frame_too_large. Toward the browser, bytes go out whole frames
+//   at a time, so that when the daemon goes away mid-frame the relay's own last frame
+//   (daemon_unreachable, with advice) is still readable. The browser's 1 MiB limit on a frame
+//   is kept by the daemon for relayed connections (server.ts): a larger frame here means the
+//   socket is not the daemon's, and ends the relay.
+// - It ends when stdin ends (the browser closed the port; Chrome kills the host 2 s later) or
+//   the socket closes, once the frames in flight have reached the browser.
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { AppError } from '../../../shared/errors';
 import { encodeFrame, HEADER_BYTES, MAX_FRAME, MAX_TO_BROWSER } from '../../../shared/framing';
 import { errorResponse, request } from '../../../shared/jsonrpc';
-import { FrameGate, peekId } from './frame-gate';
+import { FrameBounds } from './frame-bounds';
 
 export interface RelayIo {
   /** Bytes from the browser (stdin). */
@@ -33,9 +45,7 @@ const HELLO_TIMEOUT_MS = 10_000;
 const EOF_GRACE_MS = 200;
 /** How long the last frames may take to reach the browser before the relay exits anyway. */
 const FLUSH_LIMIT_MS = 1000;
-/** The hello's answer is tiny; a first frame larger than this is not a daemon speaking. */
-const MAX_HELLO_ANSWER = 64 * 1024;
-/** The id of the relay's own hello; its answer is consumed here, never forwarded as such. */
+/** The id of the relay's own hello; its answer is consumed here, never forwarded. */
 const HELLO_ID = 0;
 
 /** Runs the relay until either side ends; resolves with the process's exit code. */
@@ -44,111 +54,94 @@ export function runRelay(io: RelayIo): Promise<number> {
 }
 
 class Relay {
-  private state: 'connecting' | 'hello' | 'open' | 'closing' | 'done' = 'connecting';
   private socket: Duplex | null = null;
+  /** What the browser sent before the socket was there. */
   private queued: Uint8Array[] = [];
-  private helloBytes: Buffer = Buffer.alloc(0);
-  private readonly toDaemon = new FrameGate({ limit: MAX_FRAME, onOversize: 'stop', holdPartial: false });
-  private readonly toBrowser = new FrameGate({ limit: MAX_TO_BROWSER, onOversize: 'skip', holdPartial: true });
+  /** Bytes of a frame from the daemon not yet whole. */
+  private held: Buffer[] = [];
+  private helloAnswered = false;
+  private closing = false;
+  private done = false;
+  private readonly toDaemon = new FrameBounds(MAX_FRAME);
+  private readonly toBrowser = new FrameBounds(MAX_TO_BROWSER);
   private timers: ReturnType<typeof setTimeout>[] = [];
   private resolveExit: (code: number) => void = () => undefined;
 
   constructor(private readonly io: RelayIo) {}
 
   run(): Promise<number> {
-    const done = new Promise<number>((resolve) => (this.resolveExit = resolve));
+    const exited = new Promise<number>((resolve) => (this.resolveExit = resolve));
     if (this.io.origin === null) {
       this.finish(1, errorResponse(null, noOrigin()));
-      return done;
+      return exited;
     }
     this.io.input.on('data', (chunk: Buffer) => this.fromBrowser(chunk));
     this.io.input.on('end', () => this.browserEnded());
-    this.io.input.on('error', (e) => this.fail('warn', `stdin failed: ${e.message}`, 1));
-    this.io.output.on('error', (e) => this.fail('debug', `stdout failed: ${e.message}`, 0));
+    this.io.input.on('error', (e) => this.end('warn', `stdin failed: ${e.message}`, 1));
+    this.io.output.on('error', (e) => this.end('debug', `stdout failed: ${e.message}`, 0));
     this.io.connect().then(
       (socket) => this.connected(socket),
-      (e: unknown) => this.finish(1, errorResponse(null, asUnreachable(e, this.io.logFile))),
+      (e: unknown) => this.finish(1, errorResponse(null, e instanceof AppError ? e : unreachable(e instanceof Error ? e.message : String(e), this.io.logFile))),
     );
-    return done;
+    return exited;
   }
 
   private connected(socket: Duplex): void {
-    if (this.state !== 'connecting') {
-      socket.destroy();
-      return;
-    }
+    if (this.done) return void socket.destroy();
     this.socket = socket;
-    this.state = 'hello';
-    socket.on('data', (chunk: Buffer) => (this.state === 'hello' ? this.helloAnswer(chunk) : this.fromDaemon(chunk)));
+    socket.on('data', (chunk: Buffer) => this.fromDaemon(chunk));
     socket.on('error', (e) => this.io.log('debug', `socket error: ${e.message}`));
-    socket.on('close', () => this.daemonClosed());
+    socket.on('close', () => (this.closing ? this.finish(0) : this.end('warn', 'the daemon closed the connection', 1, errorResponse(null, unreachable('it closed the connection', this.io.logFile)))));
     socket.write(encodeFrame(request(HELLO_ID, 'relay.hello', { origin: this.io.origin })));
+    for (const data of this.queued.splice(0)) this.toSocket(data);
     this.after(this.io.helloTimeoutMs ?? HELLO_TIMEOUT_MS, () => {
-      if (this.state === 'hello') this.finish(1, errorResponse(null, unreachable('it did not answer the native host’s hello', this.io.logFile)));
+      if (!this.helloAnswered) this.finish(1, errorResponse(null, unreachable('it did not answer the native host’s hello', this.io.logFile)));
     });
   }
 
   private fromBrowser(chunk: Buffer): void {
-    for (const item of this.toDaemon.push(chunk)) {
-      if (item.kind === 'bytes') this.toSocket(item.data);
-      else if (item.kind === 'too-large') this.finish(1, errorResponse(null, frameTooLarge(item.length)));
-    }
+    const scan = this.toDaemon.scan(chunk);
+    if (scan.tooLarge === undefined) return this.toSocket(chunk);
+    this.toSocket(chunk.subarray(0, scan.ends.at(-1) ?? 0));
+    this.finish(1, errorResponse(null, frameTooLarge(scan.tooLarge)));
   }
 
   private toSocket(data: Uint8Array): void {
-    if (this.state !== 'open' || !this.socket) {
-      if (this.state === 'connecting' || this.state === 'hello') this.queued.push(data);
-      return;
-    }
-    if (!this.socket.write(data)) {
+    if (!this.socket) return void this.queued.push(data);
+    if (data.length > 0 && !this.socket.write(data)) {
       this.io.input.pause();
       this.socket.once('drain', () => this.io.input.resume());
     }
   }
 
-  private helloAnswer(chunk: Buffer): void {
-    this.helloBytes = Buffer.concat([this.helloBytes, chunk]);
-    if (this.helloBytes.length < HEADER_BYTES) return;
-    const length = this.helloBytes.readUInt32LE(0);
-    if (length > MAX_HELLO_ANSWER) return this.finish(1, errorResponse(null, unreachable('its socket does not speak the protocol', this.io.logFile)));
-    if (this.helloBytes.length < HEADER_BYTES + length) return;
-    const body = this.helloBytes.subarray(HEADER_BYTES, HEADER_BYTES + length);
-    const rest = this.helloBytes.subarray(HEADER_BYTES + length);
-    this.helloBytes = Buffer.alloc(0);
-    this.onHelloAnswer(parseOrNull(body.toString('utf8')), rest);
+  private fromDaemon(chunk: Buffer): void {
+    const scan = this.toBrowser.scan(chunk);
+    if (scan.tooLarge !== undefined) {
+      const why = this.helloAnswered ? `it sent a ${scan.tooLarge}-byte frame, over the browser's 1 MiB` : 'its socket does not speak the protocol';
+      return this.end('warn', `the daemon's socket misbehaved: ${why}`, 1, errorResponse(null, unreachable(why, this.io.logFile)));
+    }
+    const last = scan.ends.at(-1);
+    if (last === undefined) return void this.held.push(chunk);
+    const heldBytes = this.held.reduce((n, b) => n + b.length, 0);
+    const whole = this.held.length === 0 ? chunk.subarray(0, last) : Buffer.concat([...this.held, chunk.subarray(0, last)]);
+    this.held = last < chunk.length ? [chunk.subarray(last)] : [];
+    if (this.helloAnswered) return this.toOutput(whole);
+    const helloEnd = heldBytes + scan.ends[0]!;
+    this.onHelloAnswer(parseOrNull(whole.subarray(HEADER_BYTES, helloEnd).toString('utf8')), whole.subarray(helloEnd));
   }
 
   private onHelloAnswer(answer: unknown, rest: Buffer): void {
+    this.helloAnswered = true;
     const reply = (answer ?? {}) as { result?: { accepted?: unknown }; error?: unknown };
-    if (reply.result?.accepted === true) {
-      this.state = 'open';
-      const queued = this.queued;
-      this.queued = [];
-      for (const data of queued) this.toSocket(data);
-      if (rest.length > 0) this.fromDaemon(rest);
-      return;
-    }
-    if (reply.error && typeof reply.error === 'object') {
-      this.io.log('warn', `the daemon refused the caller ${this.io.origin}`);
-      return this.finish(1, { jsonrpc: '2.0', id: null, error: reply.error });
-    }
+    if (reply.result?.accepted === true) return rest.length > 0 ? this.toOutput(rest) : undefined;
+    if (reply.error && typeof reply.error === 'object') return this.end('warn', `the daemon refused the caller ${this.io.origin}`, 1, { jsonrpc: '2.0', id: null, error: reply.error });
     this.finish(1, errorResponse(null, unreachable('it gave an unexpected answer to the hello', this.io.logFile)));
   }
 
-  private fromDaemon(chunk: Buffer): void {
-    for (const item of this.toBrowser.push(chunk)) {
-      if (item.kind === 'bytes') this.toOutput(item.data);
-      else if (item.kind === 'oversize') {
-        this.io.log('warn', `dropped a ${item.length}-byte frame from the daemon: over the browser's 1 MiB limit`);
-        this.toOutput(encodeFrame(errorResponse(peekId(item.prefix), responseTooLarge(item.length))));
-      }
-    }
-  }
-
   private toOutput(data: Uint8Array): void {
-    if (this.state === 'done') return;
-    if (!this.io.output.write(data) && this.socket) {
-      const socket = this.socket;
+    if (this.done) return;
+    const socket = this.socket;
+    if (!this.io.output.write(data) && socket) {
       socket.pause();
       this.io.output.once('drain', () => socket.resume());
     }
@@ -156,22 +149,16 @@ class Relay {
 
   private browserEnded(): void {
     this.io.log('debug', 'stdin ended: the browser closed the port');
-    if (this.state !== 'open' || !this.socket) return this.finish(0);
-    this.state = 'closing';
+    this.closing = true;
+    if (!this.socket) return this.finish(0);
     this.socket.end();
     this.after(this.io.eofGraceMs ?? EOF_GRACE_MS, () => this.finish(0));
   }
 
-  private daemonClosed(): void {
-    if (this.state === 'closing') return this.finish(0);
-    if (this.state === 'done') return;
-    this.io.log('warn', 'the daemon closed the connection');
-    this.finish(1, errorResponse(null, unreachable('it closed the connection', this.io.logFile)));
-  }
-
-  private fail(level: 'debug' | 'warn', msg: string, code: number): void {
+  private end(level: 'debug' | 'warn', msg: string, code: number, lastFrame?: unknown): void {
+    if (this.done) return;
     this.io.log(level, msg);
-    this.finish(code);
+    this.finish(code, lastFrame);
   }
 
   private after(ms: number, fn: () => void): void {
@@ -180,8 +167,8 @@ class Relay {
 
   /** Ends the relay once: a last frame for the browser (when one is due), then every resource let go. */
   private finish(code: number, lastFrame?: unknown): void {
-    if (this.state === 'done') return;
-    this.state = 'done';
+    if (this.done) return;
+    this.done = true;
     for (const t of this.timers) clearTimeout(t);
     this.socket?.destroy();
     this.io.input.pause();
@@ -203,11 +190,6 @@ function parseOrNull(text: string): unknown {
   }
 }
 
-function asUnreachable(e: unknown, logFile?: string): AppError {
-  if (e instanceof AppError) return e;
-  return unreachable(e instanceof Error ? e.message : String(e), logFile);
-}
-
 function unreachable(why: string, logFile?: string): AppError {
   return new AppError('daemon_unreachable', `The ews-daemon daemon is unreachable: ${why}.`, {
     advice: `Reconnect (the daemon is started on demand); if this keeps happening, run \`ews-daemon doctor\`${logFile ? ` and read ${logFile}` : ''}.`,
@@ -225,13 +207,6 @@ function noOrigin(): AppError {
 function frameTooLarge(length: number): AppError {
   return new AppError('frame_too_large', `A message of ${length} bytes is over the 64 MiB limit; the native host stops.`, {
     advice: 'Send smaller messages, then reconnect the port.',
-    retryable: false,
-  });
-}
-
-function responseTooLarge(length: number): AppError {
-  return new AppError('response_too_large', `The daemon's answer (${length} bytes) is over the 1 MiB a browser accepts; it was dropped.`, {
-    advice: 'Ask for less at a time, e.g. one account.',
     retryable: false,
   });
 }

@@ -1,5 +1,7 @@
-// The refresher's timing rules, pure: when to renew a token before it expires, and how long to
-// wait after a failed attempt. Randomness comes in as a function so tests can pin it.
+// Timing rules, pure: when to renew a token before it expires (the refresher), and how long to
+// wait after a failed attempt (the refresher, and the EWS stream's reconnects). Apart from
+// daemon/ so that mailbox/ can use them without importing the daemon. Randomness comes in as
+// a function so tests can pin it.
 
 export interface TimingOptions {
   /** Renew this long before the access token expires. */
