@@ -48,6 +48,11 @@ export const ERROR_CODES = [
   'device_code_declined', // authorization_declined: the user said no on the verification page
   'device_code_invalid', // bad_verification_code: Entra does not know the device code
   'cancelled', // the caller cancelled (Ctrl-C, consent.deviceCode.cancel)
+  // the token cache at rest
+  'keyring_locked', // the OS keyring holds the cache key (or client secret) but is locked
+  'cache_key_missing', // the cache is encrypted and its key is nowhere to be found
+  'cache_key_wrong', // the cache is encrypted under another key than the one found
+  'keyring_unavailable', // no OS keyring answered (e.g. no D-Bus session) where one was asked for
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -40,6 +40,11 @@ export const InboxCount = z.object({
   unread: z.number().int().nonnegative(),
   fetchedAt: z.number(),
   backend: Backend,
+  /**
+   * Present when this count is older than the caller's maxAgeMs because the mailbox server asked
+   * to wait (a back-off): no newer count can be had before `retryAt`. Added in 0.2.
+   */
+  stale: z.object({ reason: z.literal('throttled'), retryAt: z.number() }).optional(),
 });
 export type InboxCount = z.infer<typeof InboxCount>;
 
@@ -102,6 +107,19 @@ export const ClientInfo = z.object({
 });
 export type ClientInfo = z.infer<typeof ClientInfo>;
 
+/**
+ * Where the token cache's key is: the OS keyring, a key file (`where` is its path), a systemd
+ * credential, or none (the cache is plain; `advice` says how to encrypt it). `error` when the key
+ * could not be had (keyring locked, key missing or wrong): the cache is then kept as it is.
+ */
+export const CacheKeyInfo = z.object({
+  kind: z.enum(['keyring', 'file', 'systemd', 'none']),
+  where: z.string().optional(),
+  advice: z.string().optional(),
+  error: ErrorInfo.optional(),
+});
+export type CacheKeyInfo = z.infer<typeof CacheKeyInfo>;
+
 export const StatusResult = z.object({
   daemon: z.object({
     version: z.string(),
@@ -110,11 +128,18 @@ export const StatusResult = z.object({
     configPath: z.string(),
     stateDir: z.string(),
     socketPath: z.string(),
+    /**
+     * Present while the daemon's log cannot be written (e.g. ENOSPC: the disk is full): lines are
+     * dropped and counted meanwhile, and logging resumes by itself once a write succeeds. Added in 0.2.
+     */
+    logPaused: z.object({ since: z.number(), reason: z.string(), dropped: z.number().int() }).optional(),
   }),
   accounts: z.array(AccountStatus),
   pendingConsents: z.number().int(),
   /** Absent from daemons that predate public clients. */
   client: ClientInfo.optional(),
+  /** Added in 0.2: older daemons leave it out. */
+  cacheKey: CacheKeyInfo.optional(),
 });
 export type StatusResult = z.infer<typeof StatusResult>;
 
@@ -165,6 +190,11 @@ export const ConsentCancelResult = z.object({ cancelled: z.boolean() });
 export const InboxCountParams = AccountSelector.extend({
   /** A count younger than this is served from memory; 0 forces a fetch. Default 30 s. */
   maxAgeMs: z.number().int().nonnegative().optional(),
+  /**
+   * During a server's back-off: true (the default) answers the older count marked `stale`;
+   * false answers the `throttled` error with retryAfterMs instead. Added in 0.2.
+   */
+  allowStale: z.boolean().optional(),
 });
 
 /** A JWT decoded for the viewer: header and claims only, never the signature or the raw string. */
@@ -192,7 +222,7 @@ export const TokenEntry = z.object({
   note: z.string().optional(),
 });
 export type TokenEntry = z.infer<typeof TokenEntry>;
-export const TokensViewResult = z.object({ cachePath: z.string(), entries: z.array(TokenEntry) });
+export const TokensViewResult = z.object({ cachePath: z.string(), entries: z.array(TokenEntry), cacheKey: CacheKeyInfo.optional() });
 export type TokensViewResult = z.infer<typeof TokensViewResult>;
 
 export const AccountRemoveResult = z.object({ removed: z.array(z.string()) });

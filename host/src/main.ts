@@ -6,6 +6,7 @@ import { PRODUCT_VERSION } from '../../shared/constants';
 import { AppError, isAppError, toRpcError, type ErrorCode } from '../../shared/errors';
 import { COMMANDS, usage, type CliContext } from './cli/commands';
 import { EXTRA_COMMANDS } from './cli/extra-commands';
+import { secret } from './cli/secret-command';
 import { formatError } from './cli/format';
 import { lineWriter } from './cli/line-writer';
 import { terminalJson, terminalText } from './cli/terminal-text';
@@ -19,6 +20,7 @@ const OPTIONS = {
   version: { type: 'boolean' },
   account: { type: 'string' },
   'max-age': { type: 'string' },
+  'no-stale': { type: 'boolean' },
   resource: { type: 'string' },
   'force-refresh': { type: 'boolean' },
   listen: { type: 'boolean' },
@@ -44,7 +46,7 @@ function exitCode(e: AppError): number {
 }
 
 function help(): string {
-  const all = { ...COMMANDS, ...EXTRA_COMMANDS };
+  const all = { ...COMMANDS, ...EXTRA_COMMANDS, secret };
   const rows = Object.values(all).map((c) => `  ews-daemon ${c.usage}\n      ${c.summary}`);
   return [`ews-daemon ${PRODUCT_VERSION}: keeps a program signed in to an Exchange mailbox.`, '', 'Usage: ews-daemon <command> [options]', '', ...rows, '',
     'Every command takes --json (print the protocol result), --config PATH, --no-start (never start the daemon).',
@@ -63,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     if (values.version) return out(PRODUCT_VERSION), 0;
     const [name, ...rest] = positionals;
     if (!name || values.help) return out(help()), name || values.help ? 0 : 2;
-    const command = COMMANDS[name] ?? EXTRA_COMMANDS[name];
+    const command = COMMANDS[name] ?? EXTRA_COMMANDS[name] ?? (name === 'secret' ? secret : undefined);
     if (!command) throw usage(`unknown command "${name}"`);
     const stray = Object.keys(values).filter((k) => !GLOBAL.includes(k) && !command.options.includes(k));
     if (stray.length) throw usage(`${name} does not take --${stray.join(', --')} (usage: ews-daemon ${command.usage})`);

@@ -271,6 +271,15 @@ export class EmulatorAdmin {
     this.state.clock.advance(ms);
   }
 
+  /**
+   * Every refresh token issued to the user, newest last: for tests that check no file holds one.
+   * In-process only (not an admin-API op: the HTTPS admin API never hands out a token).
+   */
+  issuedRefreshTokens(username: string): string[] {
+    const user = this.user(username);
+    return [...this.state.refreshTokens].filter(([, r]) => r.username.toLowerCase() === user.username).map(([token]) => token);
+  }
+
   /** The emulator's time now, in ms since the epoch. */
   now(): number {
     return this.state.clock.now();

@@ -40,7 +40,7 @@ describe('backend pinned to Graph', () => {
     const fresh = await stack.json<InboxCount>(['inbox']);
     stack.emulator.admin.failGraph({ kind: 'http', status: 429, retryAfterSeconds: RETRY_AFTER_S }, 1);
     const askedAt = Date.now(); // the back-off the daemon starts on the 429 ends after askedAt + Retry-After
-    const r = await stack.cli(['inbox', '--max-age', '0', '--json']);
+    const r = await stack.cli(['inbox', '--max-age', '0', '--no-stale', '--json']);
     expect(JSON.parse(r.stdout).error.data).toMatchObject({ code: 'throttled', retryable: true, retryAfterMs: RETRY_AFTER_S * 1000 });
     const before = stack.emulator.admin.stats().graphRequests;
     const client = await RpcClient.connect({ socketPath: `${stack.home}/daemon.sock`, noStart: true });
@@ -82,7 +82,7 @@ describe('a grant without the Graph scope', () => {
     await stack.stopDaemon();
     await stack.writeConfig({ backend: 'auto' });
     stack.emulator.admin.setEwsDisabled(true);
-    const r = await stack.cli(['inbox', '--max-age', '0', '--json']);
+    const r = await stack.cli(['inbox', '--max-age', '0', '--no-stale', '--json']);
     expect(r.code).not.toBe(0);
     const error = JSON.parse(r.stdout).error;
     expect(error.data.code).toBe('scope_missing');

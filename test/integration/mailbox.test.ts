@@ -37,7 +37,7 @@ describe('EWS faults', () => {
   it('honours ErrorServerBusy back-off: the last count is served and EWS is not asked again', async () => {
     const fresh = await stack.json<InboxCount>(['inbox', '--max-age', '0']);
     stack.emulator.admin.failEws('busy-fault', 1);
-    const busy = await stack.cli(['inbox', '--max-age', '0', '--json']);
+    const busy = await stack.cli(['inbox', '--max-age', '0', '--no-stale', '--json']);
     expect(JSON.parse(busy.stdout).error.data).toMatchObject({ code: 'throttled', retryable: true });
     expect(JSON.parse(busy.stdout).error.data.retryAfterMs).toBeGreaterThan(60_000);
     // GetFolder only: the daemon's streaming connection (issue 12) is other EWS traffic.

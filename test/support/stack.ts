@@ -57,6 +57,10 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
   };
   delete env.EWS_DAEMON_CONFIG;
   if (opts.launcher) delete env.EWS_DAEMON_LAUNCHER;
+  // No OS keyring unless a test brings its own (test/keyring/): a developer's desktop keyring is
+  // never touched, and the token cache stays plain JSON for the tests that read it.
+  env.DBUS_SESSION_BUS_ADDRESS = 'unix:path=/nonexistent/ews-daemon-tests-have-no-keyring';
+  delete env.CREDENTIALS_DIRECTORY;
   const http = createHttp({ userAgent: 'ews-daemon-tests', extraCaPem: emulator.caPem });
 
   const writeConfig = async (extra: Record<string, unknown>) => {

@@ -42,4 +42,8 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string }> = {
   device_code_declined: { title: 'The sign-in was declined on the code page' },
   device_code_invalid: { title: 'Entra ID did not recognise the sign-in code' },
   cancelled: { title: 'The sign-in was cancelled' },
+  keyring_locked: { title: 'Your keyring is locked: unlock it' },
+  cache_key_missing: { title: 'The key of the saved sign-in is missing' },
+  cache_key_wrong: { title: 'The saved sign-in is locked with another key' },
+  keyring_unavailable: { title: 'No keyring answered' },
 };

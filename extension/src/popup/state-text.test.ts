@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { T0 } from '../test-support';
-import { fetchedWords, stateWords } from './state-text';
+import { fetchedWords, staleNote, stateWords } from './state-text';
 
 const error = { code: 'transient' as const, message: 'network down', advice: 'wait', retryable: true, at: T0 };
 
@@ -17,5 +17,13 @@ describe('stateWords', () => {
 describe('fetchedWords', () => {
   it('says when and through which backend the count came', () => {
     expect(fetchedWords({ account: 'a', total: 1, unread: 0, fetchedAt: T0 - 12_000, backend: 'graph' }, T0)).toBe('fetched 12 s ago via Microsoft Graph');
+  });
+});
+
+describe('staleNote', () => {
+  it('says a refreshed count is older than asked because the server asked to wait, and until when', () => {
+    const count = { account: 'a', total: 1, unread: 0, fetchedAt: T0 - 40_000, backend: 'ews' as const };
+    expect(staleNote(count, T0)).toBeNull();
+    expect(staleNote({ ...count, stale: { reason: 'throttled', retryAt: T0 + 20_000 } }, T0)).toBe('The mail server asked to wait: this count is from 40 s ago; a newer one can be fetched in 20 s.');
   });
 });

@@ -1,5 +1,5 @@
 // An account's grant state and backend in words, for the popup. Pure: `now` is passed in.
-import type { AccountStatus, GrantState } from '../../../shared/protocol';
+import type { AccountStatus, GrantState, InboxCount } from '../../../shared/protocol';
 import { formatRelative } from '../lib/format';
 import { ERROR_TEXT } from './error-text';
 
@@ -41,4 +41,13 @@ export function realtimeWords(r: NonNullable<AccountStatus['realtime']>): string
 /** "fetched 12 s ago via EWS". */
 export function fetchedWords(inbox: NonNullable<AccountStatus['inbox']>, now: number): string {
   return `fetched ${formatRelative(inbox.fetchedAt, now)} via ${backendName(inbox.backend)}`;
+}
+
+/**
+ * The note under a refreshed count that is older than asked because the mail server asked to
+ * wait (`stale` in inbox.count): null for a fresh count.
+ */
+export function staleNote(count: InboxCount, now: number): string | null {
+  if (!count.stale) return null;
+  return `The mail server asked to wait: this count is from ${formatRelative(count.fetchedAt, now)}; a newer one can be fetched ${formatRelative(count.stale.retryAt, now)}.`;
 }

@@ -2,6 +2,10 @@
 // lock: the file is read and parsed again only when its signature (inode, size, mtime, ctime)
 // moved since this process last read or wrote it. A change is written whole (temp file, fsync,
 // rename) under the cross-process lock `<file>.lock`. A corrupt file is moved aside, not lost.
+// With a key (cache-protector.ts) the file is sealed with AES-256-GCM; a plain file found at
+// open is sealed in place under the lock (no new sign-in), and a file sealed under a key this
+// process lacks is neither loaded as empty, nor moved aside, nor written over: every access then
+// fails with the key's error (keyring_locked, cache_key_missing, cache_key_wrong) and its fix.
 //
 // Policy when another process wrote the file between our read and our write: last writer wins
 // for the whole cache. One daemon per user owns the cache (the daemon lock), so another writer
@@ -12,9 +16,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ICachePlugin, ISerializableTokenCache, TokenCacheContext } from '@azure/msal-node';
 import type { Clock, Log } from '../deps';
-import { ensurePrivateDir, errCode, readIfExists, removeStaleTempFiles, writeFileAtomic } from '../io/atomic-file';
+import type { AppError } from '../../../shared/errors';
+import type { CacheKeyInfo } from '../../../shared/protocol';
+import { ensurePrivateDir, errCode, removeStaleTempFiles, writeFileAtomic } from '../io/atomic-file';
 import { systemClock } from '../io/clock';
 import { removeOrphanBreakMarkers, withLock } from '../io/file-lock';
+import { isSealed } from './cache-crypto';
+import { CacheProtector, type ResolveKey } from './cache-protector';
+import { sealCorruptCopies, sealPlainFile } from './cache-migration';
+import { entryKeys, isJsonObject, liveStoreOf, readHead, readSnapshot, signatureOf, type Snapshot } from './token-store-files';
 
 export interface TokenStoreDeps {
   /** The cache file (Paths.cacheFile); its folder is created 0700. */
@@ -24,6 +34,8 @@ export interface TokenStoreDeps {
   lockTimeoutMs?: number;
   /** Names the moved-aside corrupt file and spaces write retries (default: the system clock). */
   clock?: Clock;
+  /** Finds the key that seals the file (cache-key.ts); without it the file stays plain JSON. */
+  resolveKey?: ResolveKey;
 }
 
 /** Counters for tests and benchmarks: file reads, MSAL deserializations, file writes. */
@@ -54,13 +66,34 @@ export class TokenStore implements ICachePlugin {
   private pendingWrites = 0;
   /** When an access may next retry a failed write (flush always does). */
   private retryWriteAt = 0;
+  /** The pending background retry of failed writes (scheduleRetry). */
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private opening: Promise<void> | undefined;
+  /** True once open() succeeded: before that nothing is written (the key may be unknown). */
+  private opened = false;
   private readonly lockFile: string;
   private readonly clock: Clock;
+  private readonly protector: CacheProtector;
 
   constructor(private readonly deps: TokenStoreDeps) {
     this.lockFile = `${deps.file}.lock`;
     this.clock = deps.clock ?? systemClock;
+    this.protector = new CacheProtector(deps.resolveKey, () => this.clock.now());
+  }
+
+  /** Where the key is (or why there is none, or why it could not be had). */
+  keyInfo(): CacheKeyInfo {
+    return this.protector.describe();
+  }
+
+  /** A corrupt copy's text, opened with the key when sealed (logout searches it for the account). */
+  readableCopy(bytes: Buffer): string {
+    return this.protector.peek(bytes);
+  }
+
+  /** The error that keeps the cache unread (its key locked, missing or wrong), or null. */
+  keyError(): AppError | null {
+    return this.protector.error();
   }
 
   async beforeCacheAccess(ctx: TokenCacheContext): Promise<void> {
@@ -68,16 +101,16 @@ export class TokenStore implements ICachePlugin {
     // Our in-memory view is newer than the file while a write of it is queued or failed:
     // reloading now would drop tokens MSAL just stored.
     if (this.pendingWrites > 0 || this.unsaved.has(cache)) return;
-    await (this.opening ??= this.open().catch((err: unknown) => {
-      this.opening = undefined;
-      throw err;
-    }));
+    await this.ensureOpen();
     if (this.loaded.get(cache) === this.signature()) return;
     await this.load(cache);
   }
 
   async afterCacheAccess(ctx: TokenCacheContext): Promise<void> {
     const cache = ctx.tokenCache;
+    // msal-node calls this from a `finally` even when beforeCacheAccess threw (a locked keyring):
+    // then what it holds must not reach the file, which may be sealed under a key we lack.
+    if (!this.opened) return;
     const retry = this.unsaved.has(cache) && this.clock.now() >= this.retryWriteAt;
     if (!ctx.cacheHasChanged && !retry) return;
     // msal-node's acquireTokenSilent rebuilds its memory from the text last passed to
@@ -100,8 +133,19 @@ export class TokenStore implements ICachePlugin {
 
   /** The cache JSON on disk, for the token viewer; null when absent, empty or corrupt. Never log it. */
   async readRaw(): Promise<string | null> {
-    const text = await readIfExists(this.deps.file);
-    return text !== null && isJsonObject(text) ? text : null;
+    await this.ensureOpen();
+    const snap = await this.readSnapshot();
+    if (!snap) return null;
+    const decoded = this.protector.decode(snap.bytes);
+    return decoded.kind === 'text' && isJsonObject(decoded.text) ? decoded.text : null;
+  }
+
+  /** Opens once; a failed open (a locked keyring, say) is tried again on the next access. */
+  private ensureOpen(): Promise<void> {
+    return (this.opening ??= this.open().catch((err: unknown) => {
+      this.opening = undefined;
+      throw err;
+    }));
   }
 
   private async open(): Promise<void> {
@@ -109,6 +153,19 @@ export class TokenStore implements ICachePlugin {
     await ensurePrivateDir(dir);
     const removed = [...(await removeStaleTempFiles(dir)), ...(await removeOrphanBreakMarkers(this.lockFile))];
     if (removed.length > 0) this.deps.log.info('removed temp files left by a crashed writer', { dir, count: removed.length });
+    await this.tightenMode();
+    const current = await readHead(this.deps.file);
+    await this.protector.prepare(current);
+    if (this.protector.sealing) {
+      const sealing = { file: this.deps.file, lockFile: this.lockFile, lockTimeoutMs: this.deps.lockTimeoutMs, protector: this.protector, log: this.deps.log };
+      const moveOver = current !== null && (!isSealed(current) || this.protector.needsReseal(current));
+      if (moveOver && (await sealPlainFile(sealing))) this.stats.writes++;
+      await sealCorruptCopies(sealing);
+    }
+    this.opened = true;
+  }
+
+  private async tightenMode(): Promise<void> {
     if (IS_WINDOWS) return;
     const st = await fs.stat(this.deps.file).catch(() => null);
     if (!st || (st.mode & 0o077) === 0) return;
@@ -121,11 +178,15 @@ export class TokenStore implements ICachePlugin {
 
   private async load(cache: ISerializableTokenCache, attempt = 1): Promise<void> {
     const snap = await this.readSnapshot();
-    if (!snap || snap.text.trim() === '') {
+    // Sealed under a key we lack: throws, and the file stays as it is. The next access finds
+    // the key again (the right key file may be back, the keyring unlocked).
+    const decoded = snap ? this.decodeOrReopen(snap.bytes) : null;
+    const text = decoded?.kind === 'text' ? decoded.text : null;
+    if (!snap || text?.trim() === '') {
       this.replace(cache, '{}', snap?.sig ?? ABSENT); // no file, or an empty one: an empty cache
       return;
     }
-    if (isJsonObject(snap.text) && this.tryReplace(cache, snap.text, snap.sig)) return;
+    if (text !== null && isJsonObject(text) && this.tryReplace(cache, text, snap.sig)) return;
     const held = this.keys.get(cache)?.size ?? 0;
     const movedAside = await this.quarantine(snap.sig, held);
     if (!movedAside && attempt < MAX_LOAD_ATTEMPTS) return this.load(cache, attempt + 1);
@@ -140,6 +201,16 @@ export class TokenStore implements ICachePlugin {
    * dropped from msal-node's live key-value store (TokenCache.getKVStore, msal-node 7).
    * Throws when MSAL cannot read the text, leaving memory as it was.
    */
+  private decodeOrReopen(bytes: Buffer): ReturnType<CacheProtector['decode']> {
+    try {
+      return this.protector.decode(bytes);
+    } catch (err) {
+      this.opening = undefined;
+      this.opened = false;
+      throw err;
+    }
+  }
+
   private replace(cache: ISerializableTokenCache, text: string, sig: string): void {
     cache.deserialize(text);
     this.stats.parses++;
@@ -170,6 +241,7 @@ export class TokenStore implements ICachePlugin {
         const aside = `${file}.corrupt-${stamp}`;
         await fs.rename(file, aside);
         if (!IS_WINDOWS) await fs.chmod(aside, 0o600);
+        if (this.protector.sealing) await sealCorruptCopies({ file, protector: this.protector, log });
         const outcome =
           heldEntries > 0
             ? 'this process still holds the accounts and writes them back'
@@ -196,6 +268,7 @@ export class TokenStore implements ICachePlugin {
     } catch (err) {
       this.unsaved.add(cache);
       this.retryWriteAt = this.clock.now() + RETRY_WRITE_AFTER_MS;
+      this.scheduleRetry();
       this.deps.log.error('could not write the token cache; the tokens stay in memory and the write is retried', {
         file: this.deps.file,
         errorCode: errCode(err) || undefined,
@@ -204,13 +277,27 @@ export class TokenStore implements ICachePlugin {
     }
   }
 
+  /**
+   * A failed write (a full disk) is also retried on its own, every RETRY_WRITE_AFTER_MS until it
+   * succeeds: the cache reaches the disk once space returns even if nothing asks for a token.
+   */
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      for (const cache of this.unsaved) void this.enqueueWrite(cache);
+    }, RETRY_WRITE_AFTER_MS);
+    this.retryTimer.unref?.();
+  }
+
   private async writeLocked(cache: ISerializableTokenCache): Promise<void> {
     const known = this.loaded.get(cache);
     if (known !== undefined && known !== this.signature()) {
       this.deps.log.info('another process changed the token cache since we read it; our copy replaces it (last writer wins)', { file: this.deps.file });
     }
     const text = cache.serialize();
-    await writeFileAtomic(this.deps.file, text, { mode: 0o600 });
+    this.protector.assertWritable(await readHead(this.deps.file));
+    await writeFileAtomic(this.deps.file, this.protector.encode(text), { mode: 0o600 });
     this.stats.writes++;
     this.loaded.set(cache, this.signature());
     this.keys.set(cache, entryKeys(text));
@@ -230,54 +317,11 @@ export class TokenStore implements ICachePlugin {
     }
   }
 
-  /** Text and signature of the same file version (fstat on the descriptor we read). */
-  private async readSnapshot(): Promise<{ text: string; sig: string } | null> {
-    let fh: fs.FileHandle;
-    try {
-      fh = await fs.open(this.deps.file, 'r');
-    } catch (err) {
-      if (errCode(err) === 'ENOENT') return null;
-      throw err;
-    }
-    try {
-      const st = await fh.stat();
-      const text = await fh.readFile('utf8');
-      this.stats.reads++;
-      return { text, sig: signatureOf(st) };
-    } finally {
-      await fh.close();
-    }
+  /** Bytes and signature of the same file version; null when there is no file. */
+  private async readSnapshot(): Promise<Snapshot | null> {
+    const snap = await readSnapshot(this.deps.file);
+    if (snap) this.stats.reads++;
+    return snap;
   }
-}
 
-function signatureOf(st: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
-  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
-}
-
-/** The five sections of msal-node's serialized cache. */
-const SECTIONS = ['Account', 'IdToken', 'AccessToken', 'RefreshToken', 'AppMetadata'] as const;
-
-function entryKeys(text: string): Set<string> {
-  const parsed = JSON.parse(text) as Record<string, unknown>;
-  const keys = new Set<string>();
-  for (const section of SECTIONS) {
-    const entries = parsed[section];
-    if (typeof entries === 'object' && entries !== null) for (const key of Object.keys(entries)) keys.add(key);
-  }
-  return keys;
-}
-
-function liveStoreOf(cache: ISerializableTokenCache): Record<string, unknown> | undefined {
-  if (!('getKVStore' in cache) || typeof cache.getKVStore !== 'function') return undefined;
-  const kv: unknown = cache.getKVStore();
-  return typeof kv === 'object' && kv !== null ? (kv as Record<string, unknown>) : undefined;
-}
-
-function isJsonObject(text: string): boolean {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
-  }
 }

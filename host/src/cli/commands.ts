@@ -5,19 +5,23 @@ import { existsSync } from 'node:fs';
 import { AppError, isAppError, toRpcError } from '../../../shared/errors';
 import type { AccountStatus, MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
 import { loadConfig } from '../config/load-config';
+import { ensureOwnFolder } from '../config/state-folder';
 import { RpcClient } from '../daemon-client/rpc-client';
 import type { Call, CliContext, Command } from './cli-context';
 import { deviceCodeConsent } from './device-code';
-import { listenForReply, loopbackTarget, openBrowser, readPastedUrl } from './consent-flow';
-import { formatAccount, formatInboxLine, formatStatus, formatTokens } from './format';
+import { listenForReply, loopbackTarget, openBrowser, readPastedUrl, readReplyUrl, terminalSafeError } from './consent-flow';
+import { formatAccount, formatAgo, formatInboxLine, formatStatus, formatTokens } from './format';
 
 export type { Call, CliContext, Command } from './cli-context';
 
 /** A connection to the daemon, starting it unless --no-start. */
 export async function openClient(ctx: CliContext): Promise<RpcClient> {
-  // No daemon yet: check the config first, so a broken one is reported now, by key, rather
-  // than as a daemon that never came up.
-  if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) await loadConfig(ctx.paths.configFile);
+  // No daemon yet: check the config and the state folder first, so a broken one is reported
+  // now, by key or path with its fix, rather than as a daemon that never came up.
+  if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) {
+    await loadConfig(ctx.paths.configFile);
+    await ensureOwnFolder(ctx.paths.stateDir, { allowLinks: [ctx.paths.configFile] });
+  }
   return RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
 }
 
@@ -49,18 +53,20 @@ const status: Command = {
   options: [],
   async run(ctx) {
     const s = await rpc(ctx, 'status');
-    print(ctx, s, () => formatStatus(s, ctx.now()));
+    print(ctx, s, () => [...formatStatus(s, ctx.now()), ...logPausedLines(s, ctx.now())]);
     return s.accounts.some((a) => a.state.kind === 'needs-consent') ? 3 : 0;
   },
 };
 
 const inbox: Command = {
   summary: 'the Inbox count (total and unread)',
-  usage: 'inbox [--account USER] [--max-age SECONDS]',
-  options: ['account', 'max-age'],
+  usage: 'inbox [--account USER] [--max-age SECONDS] [--no-stale]',
+  options: ['account', 'max-age', 'no-stale'],
   async run(ctx) {
     const maxAge = ctx.args.values['max-age'];
-    const params = { account: account(ctx), ...(maxAge !== undefined ? { maxAgeMs: seconds(maxAge, '--max-age') * 1000 } : {}) };
+    // --no-stale: during a server's back-off, the throttled error rather than an older count.
+    const noStale = ctx.args.values['no-stale'] === true ? { allowStale: false } : {};
+    const params = { account: account(ctx), ...(maxAge !== undefined ? { maxAgeMs: seconds(maxAge, '--max-age') * 1000 } : {}), ...noStale };
     return withDaemon(ctx, async (call) => {
       // Several accounts and none named: one line each (with --json, an array of inbox.count results).
       const all = params.account === undefined ? (await call('status')).accounts : [];
@@ -69,10 +75,23 @@ const inbox: Command = {
       if (ctx.args.values.json) return print(ctx, count, () => []);
       // The human line also says when the token renews: the account's status has it.
       const a = (await call('status')).accounts.find((x) => x.username === count.account);
-      return print(ctx, count, () => [formatInboxLine(count, ctx.now(), a)]);
+      return print(ctx, count, () => [formatInboxLine(count, ctx.now(), a), ...staleLines(count)]);
     });
   },
 };
+
+/** The line `inbox` adds when the count is older than asked because the server asked to wait. */
+function staleLines(count: ResultOf<'inbox.count'>): string[] {
+  if (!count.stale) return [];
+  return [`  (older than asked: the mail server asked to wait until ${new Date(count.stale.retryAt).toISOString().slice(11, 19)} UTC; a newer count comes after that)`];
+}
+
+/** The line `status` adds while the daemon cannot write its log (a full disk). */
+function logPausedLines(s: ResultOf<'status'>, now: number): string[] {
+  const p = s.daemon.logPaused;
+  if (!p) return [];
+  return [`Logging paused since ${formatAgo(p.since, now)} (${p.reason}${p.reason === 'ENOSPC' ? ': the disk is full' : ''}; ${p.dropped} line(s) dropped); it resumes by itself once the log can be written.`];
+}
 
 /** Each account's count; one that fails says why on its line and makes the exit code 1. */
 async function inboxEach(ctx: CliContext, call: Call, accounts: AccountStatus[], maxAgeMs: number | undefined): Promise<number> {
@@ -116,7 +135,7 @@ const logout: Command = {
 
 const consent: Command = {
   summary: 'sign in: begin, complete <url>, or interactively with --listen / --paste',
-  usage: 'consent [begin | complete URL] [--listen | --paste | --device-code] [--login-hint USER] [--admin] [--no-open]',
+  usage: 'consent [begin | complete - | complete URL] [--listen | --paste | --device-code] [--login-hint USER] [--admin] [--no-open]',
   options: ['listen', 'paste', 'device-code', 'login-hint', 'admin', 'no-open'],
   async run(ctx) {
     const [sub, url] = ctx.args.positionals;
@@ -125,8 +144,10 @@ const consent: Command = {
       return deviceCodeConsent(ctx, (fn) => withDaemon(ctx, fn), (r) => describeCompletion(r, ctx));
     }
     if (sub === 'complete') {
-      if (!url) throw usage('consent complete needs the Reply URL');
-      const r = await rpc(ctx, 'consent.complete', { redirectUrl: url });
+      if (!url) throw usage('consent complete needs the Reply URL: `consent complete -` reads it from stdin');
+      // `-`: from stdin, so the code is not on the command line, where other users see it (ps).
+      const redirectUrl = url === '-' ? await readReplyUrl(ctx.stdin) : url;
+      const r = await rpc(ctx, 'consent.complete', { redirectUrl }).catch((e: unknown) => Promise.reject(terminalSafeError(e)));
       return print(ctx, r, () => describeCompletion(r, ctx));
     }
     const begun = await rpc(ctx, 'consent.begin', { loginHint: ctx.args.values['login-hint'] as string | undefined, admin: ctx.args.values.admin === true });
@@ -140,10 +161,10 @@ async function interactiveConsent(ctx: CliContext, begun: ResultOf<'consent.begi
   const paste = ctx.args.values.paste === true || (ctx.args.values.listen !== true && !loopbackTarget(begun.redirectUri));
   ctx.err(`Open this address to sign in${begun.admin ? ' as an administrator' : ''}:\n\n  ${begun.authUrl}\n`);
   if (ctx.args.values['no-open'] !== true && openBrowser(begun.authUrl, { env: ctx.env, platform: process.platform })) ctx.err('(opened in your browser)');
-  const complete = (redirectUrl: string) => rpc(ctx, 'consent.complete', { redirectUrl });
+  const complete = (redirectUrl: string) => rpc(ctx, 'consent.complete', { redirectUrl }).catch((e: unknown) => Promise.reject(terminalSafeError(e)));
   const r = paste
     ? await complete(await readPastedUrl(ctx.stdin, ctx.err))
-    : await listenForReply(begun.redirectUri, begun.expiresAt, complete, (x) => describeCompletion(x, ctx)[0] ?? 'Done');
+    : await listenForReply(begun.redirectUri, begun.state, begun.expiresAt, complete, (x) => describeCompletion(x, ctx)[0] ?? 'Done');
   return print(ctx, r, () => describeCompletion(r, ctx));
 }
 

@@ -1,6 +1,8 @@
 // Consent without the extension: the URL is printed (and opened in the system browser when
-// there is one); the Reply URL comes back either to a one-request listener on its loopback port
-// (--listen) or pasted on stdin (--paste), as the original sample's Listen button and paste box.
+// there is one); the Reply URL comes back either to a listener on its loopback port (--listen)
+// or pasted on stdin (--paste, `consent complete -`), as the original sample's Listen button and
+// paste box. The listener takes only the request that carries the pending sign-in's state, on
+// every loopback address or none, and what it prints from outside is made safe for a terminal.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import readline from 'node:readline';
@@ -33,10 +35,16 @@ export function openBrowser(url: string, { env, platform }: BrowserEnv): boolean
 export function loopbackTarget(redirectUri: string): { hosts: string[]; port: number; path: string } | null {
   const u = new URL(redirectUri);
   if (u.protocol !== 'http:') return null;
+  // Browsers resolve "localhost" to loopback themselves, trying ::1 and 127.0.0.1 (RFC 6761
+  // §6.3; https://datatracker.ietf.org/doc/html/draft-ietf-dnsop-let-localhost-be-localhost),
+  // whatever /etc/hosts says: both must be ours.
   const hosts = u.hostname === 'localhost' ? ['127.0.0.1', '::1'] : u.hostname === '127.0.0.1' ? ['127.0.0.1'] : u.hostname === '[::1]' ? ['::1'] : null;
   if (!hosts) return null;
   return { hosts, port: Number(u.port || 80), path: u.pathname };
 }
+
+/** Bind errors meaning the address is not on this machine: no browser can reach anyone there either. */
+const ADDRESS_ABSENT = new Set(['EADDRNOTAVAIL', 'EAFNOSUPPORT']);
 
 const PAGE = (title: string, body: string) =>
   `<!doctype html><html lang="en"><meta charset="utf-8"><title>${title}</title><body style="font-family:system-ui;max-width:40em;margin:4em auto"><h1>${title}</h1><p>${body}</p></body></html>`;
@@ -46,55 +54,103 @@ function escapeHtml(s: string): string {
 }
 
 /**
- * Serves the Reply URL's loopback port for one matching request, hands its full URL to
- * `complete`, and answers the browser with the outcome and that the tab may be closed.
+ * Text from outside (an error_description in a Reply URL) made safe for a terminal: C0 and C1
+ * controls (ESC starts escape sequences, ECMA-48) and bidirectional overrides (Unicode TR #9)
+ * become U+FFFD; a line break becomes a space.
  */
-export async function listenForReply<T>(redirectUri: string, deadline: number, complete: (url: string) => Promise<T>, describe: (r: T) => string): Promise<T> {
+export function terminalSafe(s: string): string {
+  // Matching control characters is the point here.
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
+}
+
+/** The same error with its message and advice made terminalSafe. */
+export function terminalSafeError(e: unknown): unknown {
+  if (!isAppError(e)) return e;
+  return new AppError(e.code, terminalSafe(e.message), { ...e.data, advice: terminalSafe(e.data.advice) }, { cause: e });
+}
+
+/**
+ * Serves the Reply URL's loopback port until a request to its path carries `state` (the pending
+ * sign-in's), hands that request's full URL to `complete`, and answers the browser with the
+ * outcome. Any other request (another path, no or another state: a stray process or a web page
+ * navigating there) is answered 404/400 and changes nothing: only the right browser tab can
+ * finish or abort the sign-in. Every loopback address of the Reply URL's host is bound, or the
+ * listener fails naming the one it could not (someone else on it would receive the code).
+ */
+export async function listenForReply<T>(redirectUri: string, state: string, deadline: number, complete: (url: string) => Promise<T>, describe: (r: T) => string): Promise<T> {
   const target = loopbackTarget(redirectUri);
   if (!target) throw new AppError('invalid_params', `--listen needs an http://localhost Reply URL; ${redirectUri} is not one.`, { advice: 'Use --paste, or set "redirectUri" to e.g. http://localhost:53100/callback (and register it in Entra).', retryable: false });
-  return new Promise<T>((resolve, reject) => {
-    const servers: http.Server[] = [];
-    const finish = (fn: () => void) => {
-      clearTimeout(timer);
-      for (const s of servers) s.close();
-      fn();
-    };
-    const timer = setTimeout(() => finish(() => reject(new AppError('consent_expired', 'Nobody came back to the Reply URL within 10 minutes.', { advice: 'Run `ews-daemon consent` again.', retryable: false }))), Math.max(0, deadline - Date.now()));
-    const handler: http.RequestListener = (req, res) => {
-      const url = new URL(req.url ?? '/', redirectUri);
-      if (url.pathname !== target.path) {
-        res.writeHead(404).end();
-        return;
-      }
-      complete(url.toString()).then(
-        (r) => {
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE('Signed in', `${escapeHtml(describe(r))}. You may close this tab.`));
-          finish(() => resolve(r));
-        },
-        (e: unknown) => {
-          const advice = isAppError(e) ? `${e.message} ${e.data.advice}` : 'Sign-in failed.';
-          res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE('Sign-in failed', `${escapeHtml(advice)} You may close this tab.`));
-          finish(() => reject(e));
-        },
-      );
-    };
-    let failed = 0;
-    for (const host of target.hosts) {
-      const server = http.createServer(handler);
-      servers.push(server);
-      // ::1 may be missing (no IPv6): fail only when no address at all could be bound.
-      server.on('error', (e: NodeJS.ErrnoException) => {
-        if (++failed < target.hosts.length) return;
-        finish(() => reject(new AppError('invalid_params', `Cannot listen on port ${target.port}: ${e.code}.`, { advice: 'Free the port, or use --paste.', retryable: false })));
-      });
-      server.listen(target.port, host);
-    }
+  // Nothing is served until every address is ours: a request meanwhile gets 503.
+  let onRequest: http.RequestListener = (_req, res) => void res.writeHead(503).end();
+  const servers = await bindAll(target, (req, res) => onRequest(req, res));
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new AppError('consent_expired', 'Nobody came back to the Reply URL within 10 minutes.', { advice: 'Run `ews-daemon consent` again.', retryable: false })), Math.max(0, deadline - Date.now()));
+      let taken = false;
+      onRequest = (req, res) => {
+        const url = new URL(req.url ?? '/', redirectUri);
+        if (url.pathname !== target.path) return void res.writeHead(404).end();
+        if (url.searchParams.get('state') !== state || taken) return void page(res, 400, 'Not this sign-in', 'This address does not carry the sign-in the terminal waits for; it was ignored.');
+        taken = true;
+        const settle = (fn: () => void) => (clearTimeout(timer), fn());
+        complete(url.toString()).then(
+          (r) => settle(() => (page(res, 200, 'Signed in', `${escapeHtml(describe(r))}. You may close this tab.`), resolve(r))),
+          (e: unknown) => {
+            const advice = isAppError(e) ? `${e.message} ${e.data.advice}` : 'Sign-in failed.';
+            settle(() => (page(res, 400, 'Sign-in failed', `${escapeHtml(advice)} You may close this tab.`), reject(terminalSafeError(e))));
+          },
+        );
+      };
+    });
+  } finally {
+    for (const s of servers) s.close();
+  }
+}
+
+function page(res: http.ServerResponse, status: number, title: string, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE(title, body));
+}
+
+/** Binds `handler` on every host of `target`, or fails naming the address someone else holds. */
+async function bindAll(target: { hosts: string[]; port: number }, handler: http.RequestListener): Promise<http.Server[]> {
+  const results = await Promise.all(target.hosts.map((host) => bindOne(host, target.port, handler)));
+  const servers = results.filter((r): r is http.Server => r instanceof http.Server);
+  const refused = results.find((r): r is AppError => r instanceof AppError);
+  if (refused || servers.length === 0) {
+    for (const s of servers) s.close();
+    throw refused ?? new AppError('invalid_params', `Cannot listen on port ${target.port}: no loopback address is available.`, { advice: 'Use --paste.', retryable: false });
+  }
+  return servers;
+}
+
+/** The bound server; null when the address is not on this machine; an AppError when someone else holds it. */
+function bindOne(host: string, port: number, handler: http.RequestListener): Promise<http.Server | AppError | null> {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve) => {
+    const server = http.createServer(handler);
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      if (ADDRESS_ABSENT.has(e.code ?? '')) return resolve(null);
+      resolve(new AppError('invalid_params', `Cannot listen on ${where} (${e.code}): someone else may be listening there, and would receive the sign-in.`, {
+        advice: `Free ${where} (\`ss -ltnp 'sport = :${port}'\` shows who holds it), or use --paste.`,
+        retryable: false,
+      }));
+    });
+    server.listen(port, host, () => resolve(server));
   });
 }
 
 /** Reads the pasted Reply URL: the first non-empty line on stdin. */
 export async function readPastedUrl(input: NodeJS.ReadableStream, prompt: (s: string) => void): Promise<string> {
   prompt('After signing in, your browser ends on a page that may not load. Paste its full address here and press Enter:\n');
+  return readReplyUrl(input);
+}
+
+/**
+ * The Reply URL from stdin (`consent complete -`), so the authorization code is never on a
+ * command line, where other users see it (ps, /proc/PID/cmdline).
+ */
+export async function readReplyUrl(input: NodeJS.ReadableStream): Promise<string> {
   const rl = readline.createInterface({ input, terminal: false });
   try {
     for await (const line of rl) if (line.trim()) return line.trim();

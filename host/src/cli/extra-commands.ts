@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { PRODUCT_VERSION } from '../../../shared/constants';
 import { loadConfig } from '../config/load-config';
 import { runDaemon } from '../daemon/run';
-import { ensurePrivateDir } from '../io/atomic-file';
+import { ensureOwnFolder } from '../config/state-folder';
 import { systemClock } from '../io/clock';
 import { createLog } from '../io/log';
 import { realDoctorDeps, formatDoctor, runDoctor } from '../install/doctor';
@@ -21,15 +21,18 @@ const run: Command = {
   options: [],
   async run(ctx) {
     const { paths } = ctx;
-    await ensurePrivateDir(paths.stateDir);
+    // The folder is checked and the log opened (synchronously) before anything logs; a folder
+    // others control is refused here, with nowhere safe to log to: the error goes to stderr.
+    await ensureOwnFolder(paths.stateDir, { allowLinks: [paths.configFile] });
     const log = createLog({ destination: paths.logFile, level: ctx.env.EWS_DAEMON_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
     // A daemon started in the background (by the CLI or a browser's native host) has no terminal:
     // the log is where its reason for not starting must be found.
-    const config = await loadConfig(paths.configFile).catch((e: unknown) => {
-      log.error('cannot start', { error: e instanceof Error ? e.message : String(e) });
-      log.flush();
+    const cannotStart = async (e: unknown): Promise<never> => {
+      log.error('cannot start', { error: e instanceof Error ? e.message : String(e), advice: (e as { data?: { advice?: string } }).data?.advice });
+      await log.close();
       throw e;
-    });
+    };
+    const config = await loadConfig(paths.configFile).catch(cannotStart);
     const stopRequested = new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve());
       process.once('SIGINT', () => resolve());
@@ -38,10 +41,10 @@ const run: Command = {
     // A daemon must not vanish without a word: a stray rejection is logged and survived; an
     // uncaught exception is logged, and the daemon exits (the next command starts a new one).
     process.on('unhandledRejection', (e) => log.error('unhandled rejection (a bug)', { error: e instanceof Error ? e.stack : String(e) }));
+    // No synchronous flush here: on a full disk it would never end. The queued lines get a second.
     process.on('uncaughtException', (e) => {
       log.error('uncaught exception (a bug); exiting', { error: e.stack ?? String(e) });
-      log.flush();
-      process.exit(70);
+      void log.close(1_000).then(() => process.exit(70));
     });
     try {
       await runDaemon({
@@ -53,10 +56,13 @@ const run: Command = {
         // The test stack sets it: every answer the daemon gives is then checked against the protocol.
         checkResults: ctx.env.EWS_DAEMON_CHECK_RESULTS === '1',
         onListening: () => ctx.err(`ews-daemon ${PRODUCT_VERSION} listening on ${paths.socketPath} (pid ${process.pid}); log: ${paths.logFile}`),
+        logHealth: () => log.health(),
       });
-    } finally {
-      log.flush();
+    } catch (e) {
+      // e.g. already_running, a refused runtime folder, a socket that cannot be bound.
+      await cannotStart(e);
     }
+    await log.close();
     return 0;
   },
 };

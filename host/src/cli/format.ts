@@ -2,6 +2,7 @@
 // Text from outside is quoted as it came; main.ts strips terminal controls from every line it
 // writes (cli/terminal-text.ts), so no formatter needs to.
 import type { AccountStatus, ClientInfo, ErrorInfo, GrantState, InboxCount, StatusResult, TokenEntry, TokensViewResult } from '../../../shared/protocol';
+import { formatCacheKey } from './format-cache-key';
 
 const BACKEND_NAME = { ews: 'EWS', graph: 'Microsoft Graph' } as const;
 
@@ -83,6 +84,7 @@ export function formatStatus(s: StatusResult, now: number): string[] {
   if (s.accounts.length === 0) lines.push('Nobody is signed in: run `ews-daemon consent`, or click Sign in in the extension popup.');
   for (const a of s.accounts) lines.push(...formatAccount(a, now));
   if (s.pendingConsents > 0) lines.push(`${s.pendingConsents} sign-in(s) waiting for the browser.`);
+  lines.push(...formatCacheKey(s.cacheKey));
   return lines;
 }
 
@@ -93,7 +95,7 @@ function entryTitle(e: TokenEntry): string {
 }
 
 export function formatTokens(v: TokensViewResult, now: number): string[] {
-  const lines = [`Token cache ${v.cachePath}: ${v.entries.length} entries (token strings are never shown)`];
+  const lines = [`Token cache ${v.cachePath}: ${v.entries.length} entries (token strings are never shown)`, ...formatCacheKey(v.cacheKey)];
   for (const e of v.entries) {
     lines.push('', entryTitle(e));
     const times: [string, number | undefined][] = [['cached', e.cachedAt], ['expires', e.expiresOn], ['refresh on', e.refreshOn], ['lapses if unused', e.lapsesAt]];

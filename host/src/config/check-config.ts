@@ -9,6 +9,8 @@ export type CredentialSpec =
   | { kind: 'none' }
   | { kind: 'secret'; secret: string }
   | { kind: 'secretFile'; path: string }
+  /** "clientSecretFrom": "keyring": the secret `ews-daemon secret set` stored in the OS keyring. */
+  | { kind: 'keyring' }
   | { kind: 'certificate'; privateKeyPath: string; certificatePath: string };
 
 export type ConfigDraft = Omit<Config, 'file' | 'credential'> & { credential: CredentialSpec | null };
@@ -16,7 +18,7 @@ export type ConfigDraft = Omit<Config, 'file' | 'credential'> & { credential: Cr
 export const KNOWN_KEYS = [
   'clientId', 'tenant', 'authority', 'clientSecret', 'clientSecretFile', 'certificate', 'redirectUri',
   'ewsUrl', 'ewsScope', 'graphUrl', 'graphScope', 'backend', 'extensionIds', 'pollIntervalSeconds',
-  'realtime', 'notifyCommand',
+  'realtime', 'notifyCommand', 'clientSecretFrom', 'cacheKeyFile',
 ] as const;
 
 /** Entra ID's sign-in hosts in every national cloud: MSAL knows these without being told. */
@@ -58,6 +60,7 @@ export function checkConfig(json: unknown, configDir: string): { draft: ConfigDr
     pollIntervalSeconds: optional(o.pollIntervalSeconds, DEFAULTS.pollIntervalSeconds, (v) => checkPoll(v, problems)),
     realtime: optional(o.realtime, DEFAULTS.realtime, (v) => checkBoolean('realtime', v, problems)),
     notifyCommand: optional(o.notifyCommand, null, (v) => checkArgv('notifyCommand', v, problems)),
+    cacheKeyFile: o.cacheKeyFile === undefined ? null : filePath('cacheKeyFile', o.cacheKeyFile, configDir, problems),
   };
   return { draft, problems };
 }
@@ -114,8 +117,9 @@ function checkClientId(value: unknown, mustBeGuid: boolean, problems: string[]):
 }
 
 function checkCredential(o: Obj, configDir: string, problems: string[]): CredentialSpec | null {
-  const given = (['clientSecret', 'clientSecretFile', 'certificate'] as const).filter((k) => o[k] !== undefined);
+  const given = (['clientSecret', 'clientSecretFile', 'clientSecretFrom', 'certificate'] as const).filter((k) => o[k] !== undefined);
   // None at all: a public client (Mobile and desktop applications), signed in with PKCE alone.
+  // The keyring's secret is used only when "clientSecretFrom" says so, never for want of one.
   if (given.length === 0) return { kind: 'none' };
   if (given.length > 1) {
     problems.push(`give one credential, not several (found ${given.map((k) => `"${k}"`).join(' and ')})`);
@@ -129,6 +133,11 @@ function checkCredential(o: Obj, configDir: string, problems: string[]): Credent
   if (o.clientSecretFile !== undefined) {
     const file = filePath('clientSecretFile', o.clientSecretFile, configDir, problems);
     return file ? { kind: 'secretFile', path: file } : null;
+  }
+  if (o.clientSecretFrom !== undefined) {
+    if (o.clientSecretFrom === 'keyring') return { kind: 'keyring' };
+    problems.push(`"clientSecretFrom" must be "keyring" (the secret \`ews-daemon secret set\` stored; got ${describe(o.clientSecretFrom)})`);
+    return null;
   }
   return checkCertificate(o.certificate, configDir, problems);
 }

@@ -8,7 +8,7 @@ import type { BackendSetting } from '../../../shared/protocol';
  */
 export type Credential =
   | { kind: 'none' }
-  | { kind: 'secret'; secret: string; /** where it came from: 'config' or the secret file's path */ source: string }
+  | { kind: 'secret'; secret: string; /** where it came from: 'config', 'keyring' or the secret file's path */ source: string }
   | {
       kind: 'certificate';
       privateKeyPem: string;
@@ -43,6 +43,8 @@ export interface Config {
   extensionIds: string[];
   /** While the extension listens, how often the daemon re-counts each inbox (seconds). */
   pollIntervalSeconds: number;
+  /** Absolute path of the token cache's key file (32 bytes, 0600), or null: keyring, systemd, plain (auth/cache-key.ts). */
+  cacheKeyFile: string | null;
   /** false: no EWS streaming notifications; counts are polled. */
   realtime: boolean;
   /** Run (no shell) when an account needs sign-in, is signed in again, or finds EWS turned off. */

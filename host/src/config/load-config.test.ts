@@ -65,6 +65,7 @@ describe('loadConfig: values and defaults', () => {
       pollIntervalSeconds: 60,
       realtime: true,
       notifyCommand: null,
+      cacheKeyFile: null,
     });
   });
 
@@ -199,6 +200,46 @@ describe('loadConfig: secrets others can read', () => {
     await write('empty.txt', ' \n');
     await writeConfig({ ...BASE, clientSecret: undefined, clientSecretFile: 'empty.txt' });
     expect((await refusal()).message).toContain('is empty');
+  });
+});
+
+describe('loadConfig: files and folders others can change', () => {
+  const posixOnly = process.platform === 'win32' ? it.skip : it;
+  const withSecretFile = async (configMode = 0o600) => {
+    const secret = await write('secret.txt', SECRET);
+    await writeConfig({ ...BASE, clientSecret: undefined, clientSecretFile: 'secret.txt' }, configMode);
+    return secret;
+  };
+
+  posixOnly('refuses a config file group or others can write, with the chmod that fixes it', async () => {
+    await withSecretFile(0o664);
+    const e = await refusal();
+    expect(e.message).toBe(`${file}: the config file ${file} can be changed by other users (mode 0664); fix: chmod go-w '${file}'`);
+    expect(e.data.advice).toBe(`Run chmod go-w '${file}', then start again.`);
+  });
+
+  posixOnly('refuses a config in a folder others can write, naming the folder', async () => {
+    await withSecretFile();
+    await fs.chmod(dir, 0o777);
+    expect((await refusal()).message).toBe(`${file}: the folder ${dir} (holding the config file) can be changed by other users (mode 0777); fix: chmod go-w '${dir}'`);
+  });
+
+  posixOnly('accepts a sticky shared folder above (like /tmp), whose entries others cannot replace', async () => {
+    await withSecretFile();
+    await fs.chmod(dir, 0o1777);
+    expect((await load()).clientId).toBe(CLIENT_ID);
+  });
+
+  posixOnly('refuses a secret file, or a certificate, that belongs to another user or that others can write', async () => {
+    const secret = await withSecretFile();
+    await fs.chown(secret, 65534, 65534);
+    const uid = process.getuid!();
+    const refused = await refusal({ uid } as never);
+    expect(refused.message).toContain(`"clientSecretFile" ${secret} belongs to another user (uid 65534); fix (as root): chown `);
+    await fs.chown(secret, uid, uid);
+    const cert = await write('cert.pem', 'not read before the check', 0o666);
+    await writeConfig({ clientId: CLIENT_ID, tenant: 'contoso.com', certificate: { privateKeyPath: 'secret.txt', certificatePath: cert } });
+    expect((await refusal()).message).toContain(`"certificate.certificatePath" ${cert} can be changed by other users (mode 0666); fix: chmod go-w '${cert}'`);
   });
 });
 

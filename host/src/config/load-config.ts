@@ -1,5 +1,6 @@
 // Loads config.json: reads it, checks every key (check-config.ts), reads the credential files
-// it names, and refuses secrets that other users can read. Guarantees: every problem is
+// it names, and refuses secrets that other users can read, and a config, credential file or
+// folder above them that other users can change (trust.ts). Guarantees: every problem is
 // reported at once, one per line, naming the file, the key, what was found and what is
 // expected; no secret value (client secret, private key) ever appears in an error.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
@@ -8,16 +9,23 @@ import path from 'node:path';
 import { AppError } from '../../../shared/errors';
 import { checkConfig, type CredentialSpec } from './check-config';
 import type { Config, Credential } from './config';
+import { locateJsonError } from './json-position';
+import { othersCanChange, shellQuote } from './trust';
+
+export { locateJsonError };
 
 /** The file system as the loader needs it; tests pass their own. */
 export interface ConfigFs {
   readFile(file: string): Promise<string>;
-  stat(file: string): Promise<{ mode: number }>;
+  /** `uid` may be left out by a test's file system: ownership is then not checked. */
+  stat(file: string): Promise<{ mode: number; uid?: number }>;
+  realpath?(file: string): Promise<string>;
 }
 
 export const nodeConfigFs: ConfigFs = {
   readFile: (file) => fsp.readFile(file, 'utf8'),
   stat: (file) => fsp.stat(file),
+  realpath: (file) => fsp.realpath(file),
 };
 
 export interface LoadConfigOptions {
@@ -25,11 +33,18 @@ export interface LoadConfigOptions {
   platform?: NodeJS.Platform;
   /** Ms since the epoch, for the certificate's validity. */
   now?: number;
+  /** The user the files must belong to (default: this process's). */
+  uid?: number;
+  /** Reads the client secret `ews-daemon secret set` stored (default: the OS keyring, loaded only then). */
+  keyringSecret?: (clientId: string) => Promise<{ secret: string | null } | { problem: string }>;
 }
 
 interface Ctx {
   fs: ConfigFs;
   posix: boolean;
+  uid: number | undefined;
+  /** Paths already checked for others' write access. */
+  checked: Set<string>;
   problems: string[];
   /** Shell commands that fix permission problems, for the advice. */
   fixes: string[];
@@ -48,8 +63,15 @@ export async function loadConfig(file: string, fs: ConfigFs = nodeConfigFs, opts
   const abs = path.resolve(file);
   const json = parseJson(abs, await readConfigText(abs, fs));
   const { draft, problems } = checkConfig(json, path.dirname(abs));
-  const ctx: Ctx = { fs, posix: (opts.platform ?? process.platform) !== 'win32', problems, fixes: [] };
-  const credential = draft.credential ? await loadCredential(draft.credential, abs, ctx, opts.now ?? Date.now()) : null;
+  const ctx: Ctx = { fs, posix: (opts.platform ?? process.platform) !== 'win32', uid: opts.uid ?? process.getuid?.(), checked: new Set(), problems, fixes: [] };
+  await checkTrusted(abs, 'the config file', ctx);
+  if (draft.cacheKeyFile) await checkTrusted(draft.cacheKeyFile, '"cacheKeyFile"', ctx);
+  const credential =
+    draft.credential?.kind === 'keyring'
+      ? await keyringCredential(draft.clientId, problems, opts.keyringSecret)
+      : draft.credential
+        ? await loadCredential(draft.credential, abs, ctx, opts.now ?? Date.now())
+        : null;
   if (problems.length > 0 || !credential) throw invalidConfig(abs, problems, ctx.fixes);
   return { ...draft, file: abs, credential };
 }
@@ -80,7 +102,16 @@ function parseJson(file: string, text: string): unknown {
   }
 }
 
-async function loadCredential(spec: CredentialSpec, configFile: string, ctx: Ctx, now: number): Promise<Credential | null> {
+/** "clientSecretFrom": "keyring": the keyring must answer and hold a secret for this client id. */
+async function keyringCredential(clientId: string, problems: string[], read: LoadConfigOptions['keyringSecret']): Promise<Credential | null> {
+  const found = await (read ?? (async (id: string) => (await import('../auth/client-secret')).readKeyringSecret(id)))(clientId);
+  if ('problem' in found) problems.push(`"clientSecretFrom": "keyring": ${found.problem}`);
+  else if (found.secret === null) problems.push(`"clientSecretFrom": "keyring": the OS keyring holds no client secret for ${clientId}; store it with \`ews-daemon secret set\``);
+  else return { kind: 'secret', secret: found.secret, source: 'keyring' };
+  return null;
+}
+
+async function loadCredential(spec: Exclude<CredentialSpec, { kind: 'keyring' }>, configFile: string, ctx: Ctx, now: number): Promise<Credential | null> {
   if (spec.kind === 'none') return { kind: 'none' };
   if (spec.kind === 'secret') {
     await checkPrivate(configFile, 'the config file holds "clientSecret" but', ctx);
@@ -93,15 +124,26 @@ async function loadCredential(spec: CredentialSpec, configFile: string, ctx: Ctx
     return text.trim() === '' ? null : { kind: 'secret', secret: text.trim(), source: spec.path };
   }
   const keyPem = await readPrivate(spec.privateKeyPath, '"certificate.privateKeyPath"', ctx);
+  await checkTrusted(spec.certificatePath, '"certificate.certificatePath"', ctx);
   const certificatePem = await readReported(spec.certificatePath, '"certificate.certificatePath"', ctx);
   if (keyPem === null || certificatePem === null) return null;
   return certificateCredential(spec, keyPem, certificatePem, now, ctx.problems);
 }
 
-/** A file that holds a secret: refused when its mode lets group or others read it. */
+/** A file that holds a secret: refused when its mode lets group or others read it, or others can change it. */
 async function readPrivate(file: string, label: string, ctx: Ctx): Promise<string | null> {
   const readable = await checkPrivate(file, `${label} ${file}`, ctx);
+  if (readable) await checkTrusted(file, label, ctx);
   return readable ? readReported(file, label, ctx) : null;
+}
+
+/** Adds a problem (and its fix) for each way another user could change `file` or a folder above it. */
+async function checkTrusted(file: string, label: string, ctx: Ctx): Promise<void> {
+  if (!ctx.posix) return;
+  for (const p of await othersCanChange(file, label, ctx.fs, ctx.uid, ctx.checked)) {
+    ctx.problems.push(p.text);
+    ctx.fixes.push(p.fix);
+  }
 }
 
 async function checkPrivate(file: string, subject: string, ctx: Ctx): Promise<boolean> {
@@ -194,101 +236,9 @@ function errnoText(code: string | undefined): string {
   return code ? `${code}: ${ERRNO[code] ?? 'error'}` : 'unknown error';
 }
 
-function shellQuote(file: string): string {
-  return `'${file.replaceAll("'", "'\\''")}'`;
-}
 
 function lineCol(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   return { line, column: offset - before.lastIndexOf('\n') };
-}
-
-/** The first JSON syntax error's offset and reason (RFC 8259), found without quoting the text. */
-export function locateJsonError(text: string): { offset: number; reason: string } | null {
-  const scanner = new JsonScanner(text);
-  try {
-    scanner.document();
-    return null;
-  } catch (e) {
-    if (e instanceof JsonSyntax) return { offset: e.offset, reason: e.reason };
-    return null; // e.g. RangeError from absurd nesting: no position to give
-  }
-}
-
-class JsonSyntax {
-  constructor(
-    readonly offset: number,
-    readonly reason: string,
-  ) {}
-}
-
-/** A recursive-descent JSON recogniser: it only finds where the text stops being JSON. */
-class JsonScanner {
-  private i = 0;
-  constructor(private readonly text: string) {}
-
-  document(): void {
-    this.value();
-    this.ws();
-    if (this.i < this.text.length) this.fail('unexpected text after the end of the JSON value');
-  }
-
-  private value(): void {
-    this.ws();
-    const c = this.text[this.i];
-    const literal = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(this.text.slice(this.i, this.i + 400));
-    if (c === '{') this.list('}', () => this.member());
-    else if (c === '[') this.list(']', () => this.value());
-    else if (c === '"') this.string();
-    else if (literal) this.i += literal[0].length;
-    else this.fail('expected a value (a string in double quotes, a number, true, false, null, an object or an array)');
-  }
-
-  private member(): void {
-    this.string();
-    this.ws();
-    this.expect(':', "expected ':'");
-    this.value();
-  }
-
-  private list(close: string, item: () => void): void {
-    this.i++;
-    this.ws();
-    if (this.text[this.i] === close) return void this.i++;
-    for (;;) {
-      this.ws();
-      item();
-      this.ws();
-      if (this.text[this.i] === close) return void this.i++;
-      this.expect(',', `expected ',' or '${close}'`);
-      this.ws();
-      if (this.text[this.i] === close) this.fail('a trailing comma');
-    }
-  }
-
-  private string(): void {
-    this.expect('"', 'expected a property name in double quotes');
-    for (;;) {
-      const c = this.text[this.i];
-      if (c === undefined) this.fail('unterminated string');
-      else if (c === '"') return void this.i++;
-      else if (c < ' ') this.fail('a string holds a control character (a line break?)');
-      this.i += c === '\\' ? 2 : 1;
-    }
-  }
-
-  private ws(): void {
-    while (/[ \t\n\r]/.test(this.text[this.i] ?? '')) this.i++;
-  }
-
-  private expect(c: string, reason: string): void {
-    if (this.text[this.i] === c) this.i++;
-    else this.fail(reason);
-  }
-
-  private fail(reason: string): never {
-    const c = this.text[this.i];
-    throw new JsonSyntax(this.i, c === undefined ? 'the file ends too early' : c === '/' ? 'comments are not allowed' : reason);
-  }
 }

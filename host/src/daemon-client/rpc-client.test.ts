@@ -82,6 +82,34 @@ describe('RpcClient', () => {
     expect((await rejection(client.call('status'))).code).toBe('daemon_unreachable');
   });
 
+  it('asks an idempotent call once more on a new connection when the daemon went away mid-call', async () => {
+    const seen: string[] = [];
+    const sockets = new Set<net.Socket>();
+    const socketPath = await server((req, socket) => {
+      seen.push(req.method as string);
+      sockets.add(socket);
+      if (seen.length === 1) return void socket.destroy(); // the daemon dies holding the call
+      socket.write(encodeFrame({ jsonrpc: '2.0', id: req.id, result: { connection: sockets.size } }));
+    });
+    let started = 0;
+    const client = await RpcClient.connect({ socketPath, start: () => started++ });
+    cleanups.push(() => client.close());
+    expect(await client.call('inbox.count', { maxAgeMs: 0 })).toEqual({ connection: 2 });
+    expect(seen).toEqual(['inbox.count', 'inbox.count']);
+    expect(started).toBe(0); // the socket answered again at once: nothing to start
+  });
+
+  it('does not ask a call that may have taken effect again (consent.complete)', async () => {
+    const seen: string[] = [];
+    const socketPath = await server((req, socket) => {
+      seen.push(req.method as string);
+      socket.destroy();
+    });
+    const client = await RpcClient.connect({ socketPath, noStart: true });
+    expect((await rejection(client.call('consent.complete', { redirectUrl: 'http://localhost/cb?code=x&state=y' }))).code).toBe('daemon_unreachable');
+    expect(seen).toEqual(['consent.complete']);
+  });
+
   it('hands notifications to listeners until they unsubscribe', async () => {
     const socketPath = await server((req, socket) => {
       socket.write(encodeFrame({ jsonrpc: '2.0', method: 'status.changed', params: { n: 1 } }));

@@ -1,7 +1,10 @@
 // The CLI's and scripts' link to the daemon: the shared JSON-RPC peer (shared/rpc-peer.ts) on
 // the daemon's socket, framed by shared/framing. Every pending call is rejected (never left
-// hanging) when the socket closes. Types come from shared/protocol by `import type` only, so
-// zod is not loaded.
+// hanging) when the socket closes. A client made by connect() rides a daemon restart: an
+// idempotent call (IDEMPOTENT) whose connection ends before its answer reconnects, starting the
+// daemon again unless noStart, and is asked again (at most MAX_REASKS times); any other call
+// fails with daemon_unreachable, since it may have taken effect. Types come from shared/protocol
+// by `import type` only, so zod is not loaded.
 import type { Duplex } from 'node:stream';
 import { AppError } from '../../../shared/errors';
 import { encodeFrame, FrameDecoder } from '../../../shared/framing';
@@ -22,36 +25,98 @@ export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 
 const nodeTimers = { setTimer: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimer: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
 
+/** Calls that change nothing (or only renew a token): asking twice does no harm. */
+const IDEMPOTENT: ReadonlySet<string> = new Set<MethodName>(['status', 'inbox.count', 'tokens.view', 'token.get']);
+
+/**
+ * Times an idempotent call is asked again after its connection ended: the first new connection
+ * may still reach the dying daemon's listener (the kernel closes a killed process's descriptors
+ * one by one), so one is not always enough; three ride a restart and stop a daemon that dies on
+ * every attempt from being restarted without end.
+ */
+const MAX_REASKS = 3;
+/** Pause before the 2nd and 3rd re-ask, times the attempt number (ms). */
+const REASK_PAUSE_MS = 50;
+
+/** The errors that mean "the connection ended before the answer", as opposed to a daemon's error or a timeout. */
+const connectionLost = new WeakSet<AppError>();
+
 export class RpcClient {
-  private readonly decoder = new FrameDecoder();
-  private readonly peer: RpcPeer;
+  private decoder = new FrameDecoder();
+  private peer!: RpcPeer;
+  private socket!: Duplex;
+  private readonly listeners = new Set<(n: Notification) => void>();
+  /** How to connect again after the daemon went away; null: never (a socket handed in). */
+  private reconnect: (() => Promise<Duplex>) | null = null;
+  private reopening: Promise<void> | null = null;
+  private closedByUs = false;
 
   /** Connects (starting the daemon unless noStart) and returns a client on that socket. */
   static async connect(opts: RpcClientOptions): Promise<RpcClient> {
-    return new RpcClient(await connectOrStart(opts), opts.callTimeoutMs);
+    const client = new RpcClient(await connectOrStart(opts), opts.callTimeoutMs);
+    client.reconnect = () => connectOrStart(opts);
+    return client;
   }
 
   constructor(
-    private readonly socket: Duplex,
-    callTimeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
+    socket: Duplex,
+    private readonly callTimeoutMs: number = DEFAULT_CALL_TIMEOUT_MS,
   ) {
-    this.peer = new RpcPeer({ send: (m) => socket.write(encodeFrame(m)) }, nodeTimers, {
-      peerName: 'daemon',
-      timeoutMs: () => callTimeoutMs,
-      timeoutAdvice: 'Try again; if it keeps happening, `ews-daemon doctor` and the daemon log say why.',
-    });
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => undefined); // 'close' follows and rejects what is pending
-    socket.on('close', () => this.peer.end(closed('the daemon closed the connection')));
+    this.attach(socket);
   }
 
-  call<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
-    return this.peer.call(method, params, opts);
+  private attach(socket: Duplex): void {
+    this.socket = socket;
+    this.decoder = new FrameDecoder();
+    const peer = new RpcPeer({ send: (m) => socket.write(encodeFrame(m)) }, nodeTimers, {
+      peerName: 'daemon',
+      timeoutMs: () => this.callTimeoutMs,
+      timeoutAdvice: 'Try again; if it keeps happening, `ews-daemon doctor` and the daemon log say why.',
+    });
+    peer.onNotification((n) => {
+      for (const fn of this.listeners) fn(n);
+    });
+    this.peer = peer;
+    socket.on('data', (chunk: Buffer) => this.socket === socket && this.onData(chunk));
+    socket.on('error', () => undefined); // 'close' follows and rejects what is pending
+    socket.on('close', () => peer.end(closed('the daemon closed the connection')));
+  }
+
+  /** One call; an idempotent one is asked once more on a new connection if the daemon went away mid-call. */
+  async call<M extends MethodName>(method: M, params?: ParamsOf<M>, opts: { timeoutMs?: number } = {}): Promise<ResultOf<M>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.peer.call(method, params, opts);
+      } catch (e) {
+        const again = e instanceof AppError && connectionLost.has(e) && IDEMPOTENT.has(method) && this.reconnect !== null && !this.closedByUs;
+        if (!again || attempt > MAX_REASKS) throw e;
+        // A daemon killed mid-call closes our connection before its listening socket: the first
+        // reconnect may reach that dying listener and be reset at once. Wait a little, ask again.
+        if (attempt > 1) await new Promise((r) => setTimeout(r, REASK_PAUSE_MS * attempt));
+        await this.reopen();
+      }
+    }
+  }
+
+  /** A new connection (the daemon started again if need be), shared by the calls that lost the old one. */
+  private reopen(): Promise<void> {
+    this.reopening ??= this.reconnect!().then(
+      (socket) => {
+        this.reopening = null;
+        this.attach(socket);
+      },
+      (e: unknown) => {
+        this.reopening = null;
+        throw e;
+      },
+    );
+    return this.reopening;
   }
 
   /** Calls fn for every notification (e.g. status.changed after events.subscribe); returns an unsubscribe. */
   onNotification(fn: (n: Notification) => void): () => void {
-    return this.peer.onNotification(fn);
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** Calls fn once when the connection ends (at once if it already has). */
@@ -61,6 +126,7 @@ export class RpcClient {
   }
 
   close(): void {
+    this.closedByUs = true;
     this.peer.end(closed('the client closed the connection'));
     this.socket.end();
     this.socket.destroy();
@@ -79,8 +145,10 @@ export class RpcClient {
 }
 
 function closed(why: string): AppError {
-  return new AppError('daemon_unreachable', `The daemon connection ended: ${why}.`, {
+  const e = new AppError('daemon_unreachable', `The daemon connection ended: ${why}.`, {
     advice: 'Run the command again; if the daemon stopped, its log (see `ews-daemon doctor`) says why.',
     retryable: true,
   });
+  connectionLost.add(e);
+  return e;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CONSENT_TTL_MS, ConsentSessions } from './consent-sessions';
+import { CONSENT_TTL_MS, ConsentSessions, MAX_PENDING } from './consent-sessions';
 
 class StepClock {
   t = 1_000_000;
@@ -30,5 +30,20 @@ describe('consent sessions', () => {
     expect(a.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(a.codeChallenge).toBe(createHash('sha256').update(a.codeVerifier).digest('base64url'));
     expect(a.state).not.toBe(a.nonce);
+  });
+
+  it('holds at most 16 pending sign-ins, dropping the oldest', () => {
+    const clock = new StepClock();
+    const s = new ConsentSessions(clock);
+    const made = Array.from({ length: 5000 }, () => {
+      clock.t += 1;
+      return s.create(false);
+    });
+    expect(MAX_PENDING).toBe(16);
+    expect(s.size).toBe(16);
+    expect(s.take(made[0]!.state)).toBeNull();
+    expect(s.take(made[5000 - 17]!.state)).toBeNull();
+    expect(s.take(made[5000 - 16]!.state)).toEqual(made[5000 - 16]);
+    expect(s.take(made[4999]!.state)).toEqual(made[4999]);
   });
 });

@@ -1,6 +1,8 @@
 // Pending consents: the state, nonce and PKCE pair of each sign-in begun and not yet finished.
 // A session is single use (taken once, whatever the outcome) and lives 10 minutes, the
-// lifetime of an authorization code, so a replayed or late Reply URL finds nothing.
+// lifetime of an authorization code, so a replayed or late Reply URL finds nothing. At most
+// MAX_PENDING are held: a caller that begins sign-ins in a loop costs a bounded few kilobytes,
+// and drops only its own oldest (a person completes one sign-in at a time).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../deps';
 
@@ -9,6 +11,9 @@ import type { Clock } from '../deps';
  * (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow).
  */
 export const CONSENT_TTL_MS = 10 * 60_000;
+
+/** Pending sign-ins kept at once; the oldest is dropped for a new one (a person needs one or two). */
+export const MAX_PENDING = 16;
 
 export interface PendingConsent {
   state: string;
@@ -45,6 +50,8 @@ export class ConsentSessions {
       createdAt: now,
       expiresAt: now + CONSENT_TTL_MS,
     };
+    // A Map iterates in insertion order: the first key is the oldest session.
+    while (this.sessions.size >= MAX_PENDING) this.sessions.delete(this.sessions.keys().next().value as string);
     this.sessions.set(session.state, session);
     return session;
   }

@@ -20,6 +20,8 @@ import { AccountRecords } from './account-records';
 import { Consents } from './consents';
 import { NotifyCommand } from './notify-command';
 import { Realtime } from './realtime';
+import type { LogPause } from '../io/log';
+import { removeCorruptCopies } from './corrupt-copies';
 import { toErrorInfo } from './refresh-outcome';
 import { Refresher, RT_INACTIVITY_MS } from './refresher';
 import type { AcquiredToken } from '../auth/token-source';
@@ -42,7 +44,12 @@ export interface CoreDeps {
   msal: MsalClient;
   version: string;
   startedAt: number;
+  /** Why logging is paused (a full disk); null or absent while it works. */
+  logHealth?: () => LogPause | null;
 }
+
+/** The token cache could not be opened for want of its key: the daemon serves on, and says so. */
+const CACHE_KEY_ERRORS: ReadonlySet<string> = new Set(['keyring_locked', 'cache_key_missing', 'cache_key_wrong', 'config_invalid']);
 
 export type Emit = (method: 'status.changed' | 'inbox.changed', params: unknown) => void;
 
@@ -60,6 +67,8 @@ export class DaemonCore {
   private readonly notifier: NotifyCommand;
   /** Each account's last grant state, to notice a renewal that succeeds after failures (the network is back). */
   private readonly grantKinds = new Map<string, string | undefined>();
+  /** The cache could not be read at start for want of its key: each call tries again. */
+  private cacheUnread = false;
 
   constructor(private readonly deps: CoreDeps) {
     this.consents = new Consents({ ...deps, signedIn: (info) => this.signedIn(info), changed: () => this.queueStatus() });
@@ -92,7 +101,13 @@ export class DaemonCore {
 
   async start(): Promise<void> {
     await this.records.load();
-    await this.loadAccounts();
+    // A cache this process cannot decrypt (keyring locked, key missing or wrong) is kept as it
+    // is; status says why, and each call that needs it fails with that error and its fix.
+    await this.loadAccounts().catch((e: unknown) => {
+      if (!isAppError(e) || !CACHE_KEY_ERRORS.has(e.code)) throw e;
+      this.cacheUnread = true;
+      this.deps.log.error('cannot read the token cache', { errorCode: e.code, error: e.message });
+    });
     this.refresher.start();
     this.realtime.start();
   }
@@ -118,11 +133,13 @@ export class DaemonCore {
 
   status(): StatusResult {
     const { version, startedAt, paths, config } = this.deps;
+    const logPaused = this.deps.logHealth?.() ?? null;
     return {
-      daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath },
+      daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath, ...(logPaused ? { logPaused } : {}) },
       accounts: [...this.accounts.values()].map((a) => this.accountStatus(a)),
       pendingConsents: this.consents.pending,
       client: { kind: clientKind(config.credential), credential: config.credential.kind, clientId: config.clientId },
+      cacheKey: this.deps.store.keyInfo(),
     };
   }
 
@@ -133,6 +150,9 @@ export class DaemonCore {
   /** The account named by username or id; the only one when none is named. */
   resolve(selector: string | undefined): Account {
     const all = [...this.accounts.values()];
+    // Nobody known because the cache could not be read: say why, not "nobody is signed in".
+    const unreadable = all.length === 0 ? this.deps.store.keyError() : null;
+    if (unreadable) throw unreadable;
     if (all.length === 0) throw new AppError('no_account', 'Nobody is signed in.', { advice: 'Sign in from the extension popup or with `ews-daemon consent`.', retryable: false });
     if (selector === undefined) {
       if (all.length === 1) return all[0]!;
@@ -146,6 +166,7 @@ export class DaemonCore {
 
   /** A new grant in MSAL's cache (a redeemed code or an approved device code): track and count it. */
   private async signedIn(info: AccountInfo): Promise<ConsentCompleteResult> {
+    await this.retryCacheRead(); // the other accounts of a cache that could not be read at start
     const account: Account = { id: info.homeAccountId, username: info.username, name: info.name, tenantId: info.tenantId };
     this.accounts.set(account.id, account);
     this.inboxErrors.delete(account.id);
@@ -161,10 +182,11 @@ export class DaemonCore {
     return { kind: 'signed-in', account: this.accountStatus(account) };
   }
 
-  async inboxCount(selector: string | undefined, maxAgeMs?: number): Promise<InboxCount> {
+  async inboxCount(selector: string | undefined, maxAgeMs?: number, allowStale?: boolean): Promise<InboxCount> {
+    await this.retryCacheRead();
     const account = this.resolve(selector);
     try {
-      const count = await this.inbox.count(account, maxAgeMs);
+      const count = await this.inbox.count(account, maxAgeMs, { allowStale });
       this.inboxErrors.delete(account.id);
       return count;
     } catch (e) {
@@ -190,6 +212,7 @@ export class DaemonCore {
   }
 
   async tokensView(selector: string | undefined): Promise<TokensViewResult> {
+    await this.retryCacheRead();
     const account = selector === undefined ? undefined : this.resolve(selector);
     const raw = (await this.deps.store.readRaw()) ?? '{}';
     const entries = viewTokenCache(raw, {
@@ -198,10 +221,11 @@ export class DaemonCore {
       refreshTokenLastUsed: (id) => this.records.get(id).lastRefreshAt ?? undefined,
       account: account?.id,
     });
-    return { cachePath: this.deps.paths.cacheFile, entries };
+    return { cachePath: this.deps.paths.cacheFile, entries, cacheKey: this.deps.store.keyInfo() };
   }
 
   async removeAccount(selector: string | undefined): Promise<{ removed: string[] }> {
+    await this.retryCacheRead();
     const targets = selector === undefined ? this.accountList() : [this.resolve(selector)];
     for (const a of targets) {
       this.refresher.untrack(a.id);
@@ -213,12 +237,14 @@ export class DaemonCore {
       this.notifier.forget(a.username);
       this.deps.log.info('signed out', { account: a.username });
     }
+    await removeCorruptCopies(this.deps.paths.cacheFile, targets, this.accounts.size === 0, this.deps.log, (b) => this.deps.store.readableCopy(b));
     this.realtime.sync();
     this.queueStatus();
     return { removed: targets.map((a) => a.username) };
   }
 
   async tokenGet(selector: string | undefined, resource: Backend | undefined, forceRefresh: boolean): Promise<AcquiredToken & { account: string; resource: Backend }> {
+    await this.retryCacheRead();
     const account = this.resolve(selector);
     const r = resource ?? this.inbox.backend(account.id).active;
     const token = await this.refresher.getToken(account.id, r, { forceRefresh });
@@ -244,6 +270,17 @@ export class DaemonCore {
       inbox: this.inbox.last(a.id),
       realtime: this.realtime.status(a.id),
     };
+  }
+
+  /**
+   * Unlocking the keyring or putting the right key back needs no restart: the next call reads
+   * the cache again (and answers the key's error while it still cannot).
+   */
+  private async retryCacheRead(): Promise<void> {
+    if (!this.cacheUnread) return;
+    await this.loadAccounts();
+    this.cacheUnread = false;
+    this.deps.log.info('the token cache can be read again', { accounts: this.accounts.size });
   }
 
   private async loadAccounts(): Promise<void> {

@@ -19,7 +19,7 @@ export function makeHandlers(core: DaemonCore, subscriptions: Map<number, () => 
       return core.consents.waitDeviceCode(p.flowId);
     },
     'consent.deviceCode.cancel': async (p) => core.consents.cancelDeviceCode(p.flowId),
-    'inbox.count': async (p) => core.inboxCount(p.account, p.maxAgeMs),
+    'inbox.count': async (p) => core.inboxCount(p.account, p.maxAgeMs, p.allowStale),
     'tokens.view': async (p) => core.tokensView(p?.account),
     'account.remove': async (p) => core.removeAccount(p?.account),
     'token.get': async (p) => {

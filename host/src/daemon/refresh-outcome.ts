@@ -18,7 +18,7 @@ const VERDICTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 /** The app's own setup is wrong: fixing the config (and restarting) is what helps, not the user. */
-const CONFIG_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['app_misconfigured', 'credential_invalid', 'pkce_mismatch', 'config_invalid']);
+const CONFIG_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['app_misconfigured', 'credential_invalid', 'pkce_mismatch', 'config_invalid', 'cache_key_missing', 'cache_key_wrong']);
 
 /** A retryable error is always transitory; unknown codes (internal, …) are retried too. */
 export function classifyFailure(e: AppError): FailureKind {

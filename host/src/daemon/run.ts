@@ -8,7 +8,9 @@ import { PRODUCT_VERSION, PUBLISHED_ADDON_IDS, PUBLISHED_EXTENSION_IDS } from '.
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
 import type { Clock, Log } from '../deps';
-import { ensurePrivateDir, writeFileAtomic } from '../io/atomic-file';
+import type { LogPause } from '../io/log';
+import { ensureOwnFolder } from '../config/state-folder';
+import { writeFileAtomic } from '../io/atomic-file';
 import { tryAcquireLock } from '../io/file-lock';
 import { createHttp } from '../io/http';
 import { METHODS, type MethodName } from '../../../shared/protocol';
@@ -23,14 +25,17 @@ export interface RunOptions {
   stopRequested: Promise<void>;
   /** Called once the socket accepts connections (for `run --ready-fd`-style waiting and tests). */
   onListening?: () => void;
+  /** Why logging is paused (a full disk), for `status`; null while it works. */
+  logHealth?: () => LogPause | null;
   /** Check every result and notification against the protocol's schemas (tests). */
   checkResults?: boolean;
 }
 
 export async function runDaemon(opts: RunOptions): Promise<void> {
   const { paths, log } = opts;
-  await ensurePrivateDir(paths.stateDir);
-  await ensurePrivateDir(paths.runtimeDir);
+  // Checked, never repaired: a folder others can write is refused (state-folder.ts).
+  await ensureOwnFolder(paths.stateDir, { allowLinks: [paths.configFile] });
+  await ensureOwnFolder(paths.runtimeDir, { allowLinks: [paths.configFile] });
   const lock = await tryAcquireLock(`${paths.runtimeDir}/daemon.lock`);
   if ('heldBy' in lock) {
     throw new AppError('already_running', `ews-daemon is already running (pid ${lock.heldBy}) on ${paths.socketPath}.`, {
@@ -68,17 +73,24 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
 
 async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, () => void>, resolveReady: (h: Handlers) => void): Promise<void> {
   // Loaded after the socket listens: MSAL is the slow part of start-up.
-  const [{ DaemonCore }, { makeHandlers }, { MsalClient }, { TokenStore }] = await Promise.all([
+  const [{ DaemonCore }, { makeHandlers }, { MsalClient }, { TokenStore }, { resolveCacheKey }, { osKeyring }] = await Promise.all([
     import('./core'),
     import('./handlers'),
     import('../auth/msal-client'),
     import('../auth/token-store'),
+    import('../auth/cache-key'),
+    import('../auth/keyring'),
   ]);
   const { config, paths, clock, log } = opts;
   const http = createHttp({ userAgent: `ews-daemon/${PRODUCT_VERSION}` });
-  const store = new TokenStore({ file: paths.cacheFile, log: log.child({ component: 'token-store' }) });
+  const keySources = { cacheKeyFile: config.cacheKeyFile, credentialsDirectory: process.env.CREDENTIALS_DIRECTORY, keyring: osKeyring };
+  const store = new TokenStore({
+    file: paths.cacheFile,
+    log: log.child({ component: 'token-store' }),
+    resolveKey: (o) => resolveCacheKey(keySources, o),
+  });
   const msal = new MsalClient({ config, http, log, cachePlugin: store });
-  const core = new DaemonCore({ config, paths, clock, http, stream: http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now() });
+  const core = new DaemonCore({ config, paths, clock, http, stream: http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now(), logHealth: opts.logHealth });
   await core.start();
   resolveReady(makeHandlers(core, subscriptions, (origin) => allowedOrigins(config).has(origin)));
   log.info('ready', { accounts: core.accountList().length });

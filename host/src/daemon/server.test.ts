@@ -153,6 +153,20 @@ describe('daemon socket server', () => {
     p.socket.end();
   });
 
+  it('keeps the error that replaces a too-large answer small, whatever the request id', async () => {
+    const p = await Peer.connect(socketPath);
+    p.send({ jsonrpc: '2.0', id: 0, method: 'relay.hello', params: { origin: ALLOWED } });
+    expect(await p.next()).toMatchObject({ result: { accepted: true } });
+    p.send({ jsonrpc: '2.0', id: 'i'.repeat(1200 * 1024), method: 'status' });
+    const answer = await p.next();
+    expect(errorCode(answer)).toBe('response_too_large');
+    expect(answer.id).toBeNull();
+    expect(JSON.stringify(answer).length).toBeLessThan(1024);
+    p.send({ jsonrpc: '2.0', id: 'short', method: 'tokens.view' });
+    expect(await p.next()).toMatchObject({ id: 'short', error: { data: { code: 'response_too_large' } } });
+    p.socket.end();
+  });
+
   it('ends open connections when it closes, so a daemon stops promptly under a connected browser', async () => {
     const extra = await fs.mkdtemp(path.join(os.tmpdir(), 'ewsd-srv-'));
     const s2 = await listen(path.join(extra, 's.sock'), { log: silentLog, handlers, onClose: () => {} });

@@ -194,9 +194,15 @@ function notForCaller(method: MethodName, callers: readonly Caller[], caller: Ca
   });
 }
 
+/** A request id echoed in the error that replaces a too-large answer: longer ones become null. */
+const MAX_ECHOED_ID_CHARS = 256;
+
 function reply(conn: Connection, response: RpcResponse): void {
+  // The replacement must itself fit: an id of any length would make it as large as the answer.
+  // JSON-RPC 2.0 allows a null id when the request's cannot be given back (§5).
+  const id = JSON.stringify(response.id ?? null).length <= MAX_ECHOED_ID_CHARS ? response.id : null;
   conn.send(response, (bytes) =>
-    errorResponse(response.id, new AppError('response_too_large', `The answer (${bytes} bytes) is over the 1 MiB a browser accepts.`, { advice: 'Ask for less, e.g. one account with --account.', retryable: false })),
+    errorResponse(id, new AppError('response_too_large', `The answer (${bytes} bytes) is over the 1 MiB a browser accepts.`, { advice: 'Ask for less, e.g. one account with --account.', retryable: false })),
   );
 }
 

@@ -49,6 +49,7 @@ function config(home: string, over: Partial<Config> = {}): Config {
     pollIntervalSeconds: 60,
     realtime: true,
     notifyCommand: null,
+    cacheKeyFile: null,
     ...over,
   };
 }
@@ -80,7 +81,7 @@ async function healthyHome(): Promise<DoctorDeps & { home: string; http: FakeHtt
     loadConfig: async () => config(home),
     http,
     now: () => NOW,
-    daemonStatus: async () => ({ daemon: { pid: 4242, version: '0.1.0' } }),
+    daemonStatus: async () => ({ daemon: { pid: 4242, version: '0.1.0' }, cacheKey: { kind: 'keyring', where: 'OS keyring' } }),
     fs: nodeDoctorFs,
     exists: existsSync,
   };
@@ -94,7 +95,24 @@ describe('ews-daemon doctor', () => {
     const report = await runDoctor(await healthyHome());
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.name)).toEqual(['config', 'credential', 'authority', 'EWS endpoint', 'Graph endpoint', 'daemon', 'socket and state folder', 'token cache', 'chromium manifest', 'firefox manifest']);
+    expect(report.checks.map((c) => c.name)).toEqual(['config', 'credential', 'authority', 'EWS endpoint', 'Graph endpoint', 'token cache key', 'daemon', 'socket and state folder', 'token cache', 'chromium manifest', 'firefox manifest']);
+  });
+
+  it('says where the token cache key is, warns on a plain cache and fails on an unreadable one, each with the fix', async () => {
+    const d = await healthyHome();
+    const keyLine = async () => (await runDoctor(d)).checks.find((c) => c.name === 'token cache key');
+    expect(await keyLine()).toEqual({ name: 'token cache key', ok: true, detail: 'the token cache is encrypted with the key in the OS keyring' });
+    d.daemonStatus = async () => ({ daemon: { pid: 4242, version: '0.1.0' }, cacheKey: { kind: 'none', advice: 'Set "cacheKeyFile".' } });
+    expect(await keyLine()).toEqual({ name: 'token cache key', ok: true, warning: true, detail: 'none: the token cache is stored unencrypted (0600)', fix: 'Set "cacheKeyFile".' });
+    const error = { code: 'keyring_locked' as const, message: 'The OS keyring is locked.', advice: 'Unlock it.', retryable: true, at: NOW };
+    d.daemonStatus = async () => ({ daemon: { pid: 4242, version: '0.1.0' }, cacheKey: { kind: 'keyring', error } });
+    expect(await keyLine()).toEqual({ name: 'token cache key', ok: false, detail: 'The OS keyring is locked.', fix: 'Unlock it.' });
+    // No daemon: the sources are probed (here a key file named in config).
+    const keyFile = path.join(d.home, 'cache.key');
+    await fs.writeFile(keyFile, Buffer.alloc(32, 7), { mode: 0o600 });
+    d.daemonStatus = async () => Promise.reject(new Error('no daemon'));
+    d.loadConfig = async () => config(d.home, { cacheKeyFile: keyFile });
+    expect(await keyLine()).toEqual({ name: 'token cache key', ok: true, detail: `the token cache is encrypted with the key in the key file ${keyFile}` });
   });
 
   it('finds a manifest whose path points nowhere', async () => {

@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import { isAppError } from '../../../shared/errors';
+import type { CacheKeyInfo } from '../../../shared/protocol';
 import type { Config } from '../config/config';
+import { cacheKeyVerdict, probeCacheKey } from './doctor-cache-key';
 import type { Paths } from '../config/paths';
 import { RpcClient } from '../daemon-client/rpc-client';
 import type { Http } from '../deps';
@@ -33,7 +35,9 @@ export interface DoctorDeps {
   http: Http;
   now(): number;
   /** The daemon's `status`, without starting it; rejects with an AppError. */
-  daemonStatus(): Promise<{ daemon: { pid: number; version: string } }>;
+  daemonStatus(): Promise<{ daemon: { pid: number; version: string }; cacheKey?: CacheKeyInfo }>;
+  /** Where the cache key would come from, asked without a daemon (and without making a key). */
+  probeCacheKey?(config: Config): Promise<CacheKeyInfo>;
   fs: DoctorFs;
   exists(p: string): boolean;
   run?: RunCommand;
@@ -56,7 +60,7 @@ export async function runDoctor(d: DoctorDeps): Promise<DoctorReport> {
     (e: unknown) => ({ ok: false as const, e }),
   );
   const jobs: Promise<Check | Check[]>[] = [Promise.resolve(configCheck(d, config))];
-  if (config.ok) jobs.push(credentialCheck(d, config.c), authorityCheck(d, config.c), ...endpointChecks(d, config.c));
+  if (config.ok) jobs.push(credentialCheck(d, config.c), authorityCheck(d, config.c), ...endpointChecks(d, config.c), cacheKeyCheck(d, config.c));
   jobs.push(daemonCheck(d), ...privateFolderChecks(d), cacheCheck(d), checkManifests(manifestDeps(d)));
   const checks = (await Promise.all(jobs.map((j) => j.catch((e: unknown) => crashed(e))))).flat();
   return { checks, ok: checks.every((c) => c.ok) };
@@ -94,10 +98,11 @@ async function credentialCheck(d: DoctorDeps, c: Config): Promise<Check> {
   if (cred.kind === 'none') {
     return { name: 'credential', ok: true, detail: `none: a public client (registered under "Mobile and desktop applications", "Allow public client flows" on); sign-in is protected by PKCE, no secret on disk` };
   }
-  const secretFile = cred.kind === 'secret' ? (cred.source === 'config' ? c.file : cred.source) : cred.privateKeyPath;
-  const leaking = await leaks(d, secretFile);
+  // A secret in the OS keyring has no file to check.
+  const secretFile = cred.kind === 'secret' ? (cred.source === 'config' ? c.file : cred.source === 'keyring' ? null : cred.source) : cred.privateKeyPath;
+  const leaking = secretFile === null ? null : await leaks(d, secretFile);
   if (leaking) return { name: 'credential', ok: false, detail: `${leaking} holds a secret and others can read it`, fix: `chmod 600 '${leaking}'` };
-  if (cred.kind === 'secret') return { name: 'credential', ok: true, detail: `a confidential client: client secret from ${cred.source === 'config' ? 'the config' : cred.source} (its expiry is known only to Entra)` };
+  if (cred.kind === 'secret') return { name: 'credential', ok: true, detail: `a confidential client: client secret from ${cred.source === 'config' ? 'the config' : cred.source === 'keyring' ? 'the OS keyring' : cred.source} (its expiry is known only to Entra)` };
   const left = cred.notAfter - d.now();
   const until = new Date(cred.notAfter).toISOString();
   const renew = `make a new certificate, upload it to the app registration, and point certificate.certificatePath at it`;
@@ -166,6 +171,13 @@ async function cacheCheck(d: DoctorDeps): Promise<Check> {
   if (!s) return { name: 'token cache', ok: true, detail: `${file} does not exist yet (sign in with \`ews-daemon consent\`)` };
   if (isPosix(d) && s.mode !== 0o600) return { name: 'token cache', ok: false, detail: `${file} has mode ${s.mode.toString(8)}, not 600: it holds refresh tokens`, fix: `chmod 600 '${file}'` };
   return { name: 'token cache', ok: true, detail: `${file}${isPosix(d) ? ' (600)' : ''}` };
+}
+
+/** Where the token cache's key is: the running daemon's answer, else a probe of the sources. */
+async function cacheKeyCheck(d: DoctorDeps, c: Config): Promise<Check> {
+  const fromDaemon = await d.daemonStatus().then((s) => s.cacheKey, () => undefined);
+  const info = fromDaemon ?? (await (d.probeCacheKey ?? ((cfg: Config) => probeCacheKey(cfg, d.paths.cacheFile, d.env)))(c));
+  return cacheKeyVerdict(info);
 }
 
 function manifestDeps(d: DoctorDeps): ManifestDeps {

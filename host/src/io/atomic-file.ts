@@ -68,13 +68,16 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   const st = await fs.stat(dir);
   if ((st.mode & 0o077) === 0) return;
   const uid = process.getuid?.();
-  if ((uid !== undefined && st.uid !== uid) || (st.mode & 0o1000) !== 0) {
+  // chmod(2) follows a symbolic link: a linked folder (EWS_DAEMON_HOME=~ via a link, say) would
+  // change its target's mode. A link is left as it is unless others could write through it.
+  const linked = (await fs.lstat(dir)).isSymbolicLink();
+  if ((uid !== undefined && st.uid !== uid) || (st.mode & 0o1000) !== 0 || (linked && (st.mode & 0o022) !== 0)) {
     throw new AppError('config_invalid', `The folder ${dir} is shared with other users.`, {
       advice: `Keep the daemon's files in a folder only you can read: set EWS_DAEMON_HOME to one you own, or make ${dir} yours with mode 0700.`,
       retryable: false,
     });
   }
-  await fs.chmod(dir, 0o700);
+  if (!linked) await fs.chmod(dir, 0o700);
 }
 
 /** The file's text, or null when it does not exist. */

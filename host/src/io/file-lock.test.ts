@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../shared/errors';
+import { waitUntil } from '../../../test/support/wait';
 import type { Clock } from '../deps';
 import { acquireLock, breakStale, removeOrphanBreakMarkers, tryAcquireLock, withLock } from './file-lock';
 
@@ -157,6 +158,26 @@ describe('tryAcquireLock', () => {
 
   it('takes a lock whose holder has exited', async () => {
     await fs.writeFile(lockPath, lockRecord(deadPid()));
+    const got = await tryAcquireLock(lockPath);
+    expect('release' in got).toBe(true);
+    expect((await readOwner()).pid).toBe(process.pid);
+  });
+});
+
+/** A zombie: `sh` starts a short `sleep` in the background and becomes a long one, which never reaps it (the short one ends after the exec). */
+async function zombiePid(): Promise<number> {
+  const child = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(child);
+  const pid = Number(await new Promise<string>((r) => child.stdout.once('data', (d: Buffer) => r(d.toString().trim()))));
+  await waitUntil(`process ${pid} to be a zombie`, () => fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''), (stat) => stat.includes(') Z '));
+  return pid;
+}
+
+describe('a zombie holder', () => {
+  linuxOnly('is not a live holder: its lock is taken over', async () => {
+    const pid = await zombiePid();
+    process.kill(pid, 0); // exists, as far as kill(2) can tell
+    await fs.writeFile(lockPath, lockRecord(pid));
     const got = await tryAcquireLock(lockPath);
     expect('release' in got).toBe(true);
     expect((await readOwner()).pid).toBe(process.pid);

@@ -11,6 +11,8 @@
 // lock with that id and its holder is gone, so the lock cannot change under the check. A marker
 // whose creator died is skipped by taking the next generation; removeOrphanBreakMarkers cleans
 // markers once their lock is gone.
+// A zombie (exited, not reaped: kill(pid, 0) still succeeds) is a gone holder, read from
+// /proc/PID/stat on Linux.
 // Limits: a holder on another host (shared home over NFS) is never judged stale. Pid reuse is
 // caught on Linux by the process start time and the boot id; elsewhere a reused pid keeps a
 // stale lock until that process exits.
@@ -214,6 +216,8 @@ async function holderGone(owner: Owner): Promise<boolean> {
   if (owner.hostname !== self.hostname) return false;
   if (owner.bootId && self.bootId && owner.bootId !== self.bootId) return true;
   if (!isPidRunning(owner.pid)) return true;
+  // kill(pid, 0) succeeds on a zombie (exited, not yet reaped by its parent): it holds nothing.
+  if ((await procStat(owner.pid))?.state === 'Z') return true;
   if (!owner.startTime || !self.startTime) return false;
   const now = await procStartTime(owner.pid);
   return now !== owner.startTime;
@@ -292,10 +296,18 @@ async function ownerRecord(token: string): Promise<Owner> {
   return { pid: process.pid, hostname, acquiredAt: Date.now(), token, startTime, bootId };
 }
 
-/** Linux only: a process's start time since boot (field 22 of /proc/PID/stat; field 2 may hold spaces). */
-async function procStartTime(pid: number): Promise<string | undefined> {
+/**
+ * Linux only (proc(5)): a process's state (field 3: R, S, D, Z for a zombie, …) and start time
+ * since boot (field 22). Field 2, the command name in parentheses, may hold spaces and ')'.
+ */
+async function procStat(pid: number): Promise<{ state: string; startTime: string | undefined } | undefined> {
   if (process.platform !== 'linux') return undefined;
   const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  if (!stat) return undefined;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19] || undefined; // fields[0] is field 3 (state)
+  return { state: fields[0] ?? '', startTime: fields[19] || undefined }; // fields[0] is field 3
+}
+
+async function procStartTime(pid: number): Promise<string | undefined> {
+  return (await procStat(pid))?.startTime;
 }

@@ -63,7 +63,7 @@ function config(backend: BackendSetting): Config {
     file: '/config.json', clientId: 'c', authority: 'https://login.test/t', knownAuthorityHost: null,
     credential: { kind: 'secret', secret: 's', source: 'config' }, redirectUri: 'http://localhost:53100/callback',
     ewsUrl: EWS_URL, ewsScope: 'https://ews.test/EWS.AccessAsUser.All', graphUrl: GRAPH_URL, graphScope: 'https://graph.test/Mail.ReadBasic',
-    backend, extensionIds: [], pollIntervalSeconds: 60, realtime: true, notifyCommand: null,
+    backend, extensionIds: [], pollIntervalSeconds: 60, realtime: true, notifyCommand: null, cacheKeyFile: null,
   };
 }
 

@@ -1,7 +1,8 @@
 // The Inbox count for an account, with the policies around the backends: concurrent callers
 // share one request, a count younger than the caller's maxAgeMs comes from memory, a 401 gets
-// one forced token refresh and one retry, a server's back-off is honoured without asking again,
-// and in auto mode an EWS that Exchange turned off hands over to Graph, remembered across
+// one forced token refresh and one retry, a server's back-off is honoured without asking again
+// (a count older than the caller's maxAgeMs served meanwhile says so: `stale`, or the
+// `throttled` error for a caller that passed allowStale: false), and in auto mode an EWS that Exchange turned off hands over to Graph, remembered across
 // restarts and re-checked daily.
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../../../shared/errors';
@@ -56,16 +57,23 @@ export class InboxService {
     return this.latest.get(accountId) ?? this.deps.records.get(accountId).inbox;
   }
 
-  count(account: MailboxAccount, maxAgeMs = DEFAULT_MAX_AGE_MS): Promise<InboxCount> {
+  /**
+   * The newest count if younger than maxAgeMs, else a fetch (shared with concurrent callers).
+   * During a server's back-off no fetch is made: the newest count comes back marked `stale`
+   * (it is older than this caller asked for), or, with allowStale false, the `throttled` error.
+   */
+  async count(account: MailboxAccount, maxAgeMs = DEFAULT_MAX_AGE_MS, opts: { allowStale?: boolean } = {}): Promise<InboxCount> {
     const cached = this.last(account.id);
     // Strictly younger: maxAgeMs 0 always fetches, even within the millisecond of the last fetch.
-    if (cached && this.deps.clock.now() - cached.fetchedAt < maxAgeMs) return Promise.resolve(cached);
+    if (cached && this.deps.clock.now() - cached.fetchedAt < maxAgeMs) return cached;
     let pending = this.inflight.get(account.id);
     if (!pending) {
       pending = this.fetch(account).finally(() => this.inflight.delete(account.id));
       this.inflight.set(account.id, pending);
     }
-    return pending;
+    const count = await pending;
+    if (count.stale && opts.allowStale === false) throw throttledError(count.stale.retryAt - this.deps.clock.now());
+    return count;
   }
 
   /**
@@ -105,10 +113,20 @@ export class InboxService {
     return ewsDisabledAt !== null && (ewsRecheckAt ?? 0) > this.deps.clock.now() ? 'graph' : 'ews';
   }
 
+  /** A new count, or during a back-off (including the one this very request met) the last one, marked stale. */
   private async fetch(account: MailboxAccount): Promise<InboxCount> {
-    const now = this.deps.clock.now();
     const busy = this.busyUntil.get(account.id) ?? 0;
-    if (busy > now) return this.whileBusy(account.id, busy - now);
+    if (busy > this.deps.clock.now()) return this.whileBusy(account.id, busy);
+    try {
+      return await this.fetchNow(account);
+    } catch (e) {
+      const until = this.busyUntil.get(account.id) ?? 0;
+      if (isAppError(e) && e.code === 'throttled' && until > this.deps.clock.now() && this.last(account.id)) return this.whileBusy(account.id, until);
+      throw e;
+    }
+  }
+
+  private async fetchNow(account: MailboxAccount): Promise<InboxCount> {
     let backend = this.choose(account.id);
     let counts: Counts;
     try {
@@ -180,15 +198,14 @@ export class InboxService {
     return e;
   }
 
-  /** During a back-off: the last count if there is one (its fetchedAt shows its age), else the wait. */
-  private whileBusy(accountId: string, waitMs: number): InboxCount {
+  /**
+   * During a back-off (until `retryAt`): the last count if there is one, marked stale since the
+   * caller wanted a newer one (else it would not be fetching), or the wait.
+   */
+  private whileBusy(accountId: string, retryAt: number): InboxCount {
     const cached = this.last(accountId);
-    if (cached) return cached;
-    throw new AppError('throttled', `The mailbox server asked to wait ${Math.ceil(waitMs / 1000)} s before the next request.`, {
-      advice: 'The count will be fetched when the server’s back-off ends; nothing to do.',
-      retryable: true,
-      retryAfterMs: waitMs,
-    });
+    if (cached) return { ...cached, stale: { reason: 'throttled', retryAt } };
+    throw throttledError(retryAt - this.deps.clock.now());
   }
 
   private markEwsDisabled(accountId: string): void {
@@ -203,6 +220,16 @@ export class InboxService {
     this.deps.records.update(accountId, { ewsDisabledAt: null, ewsRecheckAt: null });
     this.deps.onBackendChange(accountId, 'ews');
   }
+}
+
+/** The wait, rounded up to whole seconds: the milliseconds since the server said it mean nothing. */
+function throttledError(waitMs: number): AppError {
+  const seconds = Math.max(0, Math.ceil(waitMs / 1000));
+  return new AppError('throttled', `The mailbox server asked to wait ${seconds} s before the next request.`, {
+    advice: 'The count will be fetched when the server’s back-off ends; nothing to do.',
+    retryable: true,
+    retryAfterMs: seconds * 1000,
+  });
 }
 
 export function backendReason(configured: Config['backend'], active: Backend, ewsDisabledAt: number | null, ewsRecheckAt: number | null): string {

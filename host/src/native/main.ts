@@ -3,10 +3,11 @@
 // Only node builtins load here, so it starts about as fast as node itself. Stdout carries frames
 // and nothing else: diagnostics go to stderr when EWS_DAEMON_DEBUG is set, and warnings to the
 // daemon's log file.
-import { appendFileSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import { resolvePaths } from '../config/paths';
 import { connectOrStart } from '../daemon-client/connect';
+import { openLogFile } from '../io/log-open';
 import { findCallerOrigin } from './caller-origin';
 import { runRelay } from './relay';
 
@@ -21,9 +22,15 @@ function log(level: 'debug' | 'warn' | 'error', msg: string): void {
   if (level === 'debug') return;
   const line = JSON.stringify({ level: PINO_LEVEL[level], time: Date.now(), pid: process.pid, name: 'native-host', msg });
   try {
-    appendFileSync(paths.logFile, line + '\n', { mode: 0o600 });
+    // Never through a link planted in the state folder, and one attempt only: a full disk drops the line.
+    const { fd } = openLogFile(paths.logFile);
+    try {
+      writeSync(fd, line + '\n');
+    } finally {
+      closeSync(fd);
+    }
   } catch {
-    // No state folder yet (the daemon makes it): stderr, when asked for, is all there is.
+    // No state folder yet (the daemon makes it), a refused log, a full disk: stderr, when asked for, is all there is.
   }
 }
 

@@ -1,0 +1,81 @@
+// The token store's file helpers, pure or one read each: the signature that tells a changed
+// file, a snapshot of bytes and signature of one version, the first bytes of a file, and the
+// entry keys of msal-node's serialized cache.
+import fs from 'node:fs/promises';
+import type { ISerializableTokenCache } from '@azure/msal-node';
+import { errCode } from '../io/atomic-file';
+
+/** Enough of a file to read a sealed header (cache-crypto.ts: 30 bytes). */
+const HEAD_BYTES = 64;
+
+export interface Snapshot {
+  bytes: Buffer;
+  sig: string;
+}
+
+/** Bytes and signature of the same file version (fstat on the descriptor we read). */
+export async function readSnapshot(file: string): Promise<Snapshot | null> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const st = await fh.stat();
+    return { bytes: await fh.readFile(), sig: signatureOf(st) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The first bytes of the file (enough for a sealed header), or null when it does not exist. */
+export async function readHead(file: string): Promise<Buffer | null> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch (err) {
+    if (errCode(err) === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+export function signatureOf(st: { ino: number; size: number; mtimeMs: number; ctimeMs: number }): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
+/** The five sections of msal-node's serialized cache. */
+const SECTIONS = ['Account', 'IdToken', 'AccessToken', 'RefreshToken', 'AppMetadata'] as const;
+
+export function entryKeys(text: string): Set<string> {
+  const parsed = JSON.parse(text) as Record<string, unknown>;
+  const keys = new Set<string>();
+  for (const section of SECTIONS) {
+    const entries = parsed[section];
+    if (typeof entries === 'object' && entries !== null) for (const key of Object.keys(entries)) keys.add(key);
+  }
+  return keys;
+}
+
+export function liveStoreOf(cache: ISerializableTokenCache): Record<string, unknown> | undefined {
+  if (!('getKVStore' in cache) || typeof cache.getKVStore !== 'function') return undefined;
+  const kv: unknown = cache.getKVStore();
+  return typeof kv === 'object' && kv !== null ? (kv as Record<string, unknown>) : undefined;
+}
+
+export function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
