@@ -13,6 +13,7 @@ export function locate(kind: BrowserKind, env?: NodeJS.ProcessEnv): { path: stri
 export function findBrowser(kind: BrowserKind, env?: NodeJS.ProcessEnv): string | null;
 export function canInstall(env?: NodeJS.ProcessEnv): boolean;
 export function installHint(kinds: BrowserKind[]): string;
+export function installDebianPackages(packages: string[], why: string, say: (line: string) => void, env?: NodeJS.ProcessEnv): boolean;
 export function ensureBrowsers(
   kinds: BrowserKind[],
   say: (line: string) => void,

@@ -73,6 +73,17 @@ export function canInstall(env = process.env) {
   return process.getuid?.() === 0 && SYSTEM_BIN.concat((env.PATH ?? '').split(path.delimiter)).some((d) => d && executable(path.join(d, 'apt-get')));
 }
 
+/**
+ * Installs Debian's `packages` when we may (root, apt-get), saying so in one line first; false
+ * when we may not or apt-get failed. The keyring tests' gnome-keyring and dbus come this way too.
+ */
+export function installDebianPackages(packages, why, say, env = process.env) {
+  if (packages.length === 0 || !canInstall(env)) return false;
+  say(`Installing Debian's ${packages.join(' and ')} (${why}; running as root with apt-get)…`);
+  const quiet = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } };
+  return spawnSync('apt-get', ['update', '-qq'], quiet).status === 0 && spawnSync('apt-get', ['install', '-y', '-qq', ...packages], quiet).status === 0;
+}
+
 /** The one command that adds a missing browser, for a person to run. */
 export function installHint(kinds) {
   const pkgs = kinds.map((k) => BROWSERS[k].debianPackage).join(' ');
@@ -91,10 +102,7 @@ export function ensureBrowsers(kinds, say, env = process.env) {
   const located = Object.fromEntries(kinds.map((k) => [k, locate(k, env)]));
   const absent = kinds.filter((k) => located[k].path === null && !env[BROWSERS[k].variable]);
   if (absent.length > 0 && canInstall(env)) {
-    const pkgs = absent.map((k) => BROWSERS[k].debianPackage);
-    say(`Installing Debian's ${pkgs.join(' and ')} (none found; running as root with apt-get)…`);
-    const quiet = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } };
-    const ok = spawnSync('apt-get', ['update', '-qq'], quiet).status === 0 && spawnSync('apt-get', ['install', '-y', '-qq', ...pkgs], quiet).status === 0;
+    const ok = installDebianPackages(absent.map((k) => BROWSERS[k].debianPackage), 'none found', say, env);
     for (const k of absent) located[k] = locate(k, env);
     if (!ok) for (const k of absent) if (!located[k].path) located[k] = { path: null, problem: `apt-get install ${BROWSERS[k].debianPackage} failed` };
   }

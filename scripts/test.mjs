@@ -2,11 +2,12 @@
 // linter and the whole vitest suite (unit, integration, end to end). Ends with one line,
 // "N passed, N failed" (", N skipped" when some were), counting the type check, the linter and
 // the import check as one check each; skipped tests are named, with why, on the line before it.
-// The browser tests need Chromium and Firefox: found on the machine, or (as root with apt-get)
-// installed from Debian first; otherwise they are skipped and everything else runs.
+// The browser tests need Chromium and Firefox, the keyring tests gnome-keyring and dbus: found
+// on the machine, or (as root with apt-get) installed from Debian first; otherwise those tests
+// are skipped, saying why, and everything else runs.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { ensureBrowsers } from './browsers.mjs';
+import { ensureBrowsers, installDebianPackages } from './browsers.mjs';
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', shell: false }).status === 0;
 const npx = (...args) => run('npx', ['--no-install', ...args]);
@@ -47,6 +48,9 @@ check('type check (tsc --noEmit)', npx('tsc', '--noEmit', '-p', '.'));
 check('lint (eslint)', npx('eslint', '.'));
 check('imports (no cycle, one-way layers)', run(process.execPath, ['scripts/check-imports.mjs']));
 
+// The keyring tests' Secret Service: gnome-keyring in a private D-Bus session (test/keyring/).
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+if (!has('gnome-keyring-daemon') || !has('dbus-run-session')) installDebianPackages(['gnome-keyring', 'dbus'], 'for the keyring tests', (line) => console.log(line));
 const browsers = ensureBrowsers(['chromium', 'firefox'], (line) => console.log(line));
 // The tests find the same browsers again (scripts/browsers.mjs); naming them settles any doubt.
 if (browsers.found.chromium) process.env.CHROMIUM = browsers.found.chromium;
