@@ -21,7 +21,7 @@ import { readZip } from './read-zip';
 const run = promisify(execFile);
 const ALICE = 'alice@contoso.example';
 /** What the daemon runs on (package.json dependencies): all a user's npm installs. */
-const RUNTIME_DEPS = ['@azure/msal-node', 'fast-xml-parser', 'pino', 'undici', 'zod'];
+const RUNTIME_DEPS = ['@azure/msal-node', '@napi-rs/keyring', 'fast-xml-parser', 'pino', 'undici', 'zod'];
 /** The emulator's sign-in pages, which only the test flavour of the extension lets reach the callback page. */
 const EMULATOR_ORIGINS = ['https://localhost/*', 'https://127.0.0.1/*'];
 /** Build outputs and local state that a copy of the checkout leaves behind: the copy builds its own. */

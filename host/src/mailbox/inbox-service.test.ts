@@ -166,18 +166,25 @@ describe('InboxService: when it asks the server', () => {
 });
 
 describe('InboxService: a server that asks to wait', () => {
-  it('asks nothing more until the back-off ends, serving the last count meanwhile, then fetches', async () => {
+  it('asks nothing more until the back-off ends, serving the last count marked stale meanwhile, then fetches', async () => {
     server.answer('ews', ewsOk, ewsBusy);
     const inbox = service();
     const first = await inbox.count(ALICE, 0);
     await clock.advance(1_000);
-    await expect(inbox.count(ALICE, 0)).rejects.toMatchObject({ code: 'throttled', data: { retryAfterMs: 297_749 } });
+    const retryAt = clock.now() + 297_749;
+    const stale = { ...first, stale: { reason: 'throttled', retryAt } };
+    // The request that meets the back-off already answers with the last count, saying how old it is.
+    await expect(inbox.count(ALICE, 0)).resolves.toEqual(stale);
     await clock.advance(297_748);
-    await expect(inbox.count(ALICE, 0)).resolves.toBe(first);
+    await expect(inbox.count(ALICE, 0)).resolves.toEqual(stale);
+    // A caller that cannot take an old count gets the wait instead, in whole seconds.
+    await expect(inbox.count(ALICE, 0, { allowStale: false })).rejects.toMatchObject({ code: 'throttled', data: { retryAfterMs: 1_000 } });
     expect(server.count('ews')).toBe(2);
     await clock.advance(1);
     server.answer('ews', ewsOk);
-    await expect(inbox.count(ALICE, 0)).resolves.toMatchObject({ fetchedAt: clock.now() });
+    const fresh = await inbox.count(ALICE, 0);
+    expect(fresh).toMatchObject({ fetchedAt: clock.now() });
+    expect(fresh.stale).toBeUndefined();
     expect(server.count('ews')).toBe(3);
   });
 
@@ -186,7 +193,7 @@ describe('InboxService: a server that asks to wait', () => {
     const inbox = service();
     await expect(inbox.count(ALICE, 0)).rejects.toMatchObject({ code: 'throttled' });
     await clock.advance(100_000);
-    await expect(inbox.count(ALICE, 0)).rejects.toMatchObject({ code: 'throttled', data: { retryAfterMs: 197_749 } });
+    await expect(inbox.count(ALICE, 0)).rejects.toMatchObject({ code: 'throttled', data: { retryAfterMs: 198_000 } });
     expect(server.count('ews')).toBe(1);
   });
 
@@ -195,7 +202,7 @@ describe('InboxService: a server that asks to wait', () => {
     const inbox = service('graph');
     await expect(inbox.count(ALICE, 0)).rejects.toMatchObject({ code: 'throttled' });
     await clock.advance(DEFAULT_BUSY_MS - 1);
-    await expect(inbox.count(ALICE, 0)).rejects.toMatchObject({ code: 'throttled', data: { retryAfterMs: 1 } });
+    await expect(inbox.count(ALICE, 0)).rejects.toMatchObject({ code: 'throttled', data: { retryAfterMs: 1_000 } });
     expect(server.count('graph')).toBe(1);
   });
 });
