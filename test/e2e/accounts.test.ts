@@ -5,14 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { alive } from '../support/stack';
-import { screenshot, signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
+import { NO_CHROMIUM, CHROMIUM, screenshot, signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
 import { waitForText, waitUntil } from './wait';
 
 const ALICE = 'alice@contoso.example';
 const CAROL = 'carol@contoso.example';
 const card = (user: string) => `[data-account="${user}"]`;
 
-describe('two accounts in the popup', () => {
+describe.skipIf(!CHROMIUM)(`two accounts in the popup${NO_CHROMIUM && ` (${NO_CHROMIUM})`}`, () => {
   let b: BrowserStack;
   let popup: Page;
 

@@ -101,10 +101,12 @@ export async function install(stack: Stack, profile: string): Promise<void> {
 }
 
 async function launch(stack: Stack, profile: string, headless: boolean, handleSignals: boolean, extensionDir: string): Promise<BrowserContext> {
-  if (!CHROMIUM) throw new Error(NO_CHROMIUM);
+  // Looked up again: the demo may have installed Chromium since this module was loaded.
+  const executablePath = CHROMIUM ?? locate('chromium').path;
+  if (!executablePath) throw new Error(NO_CHROMIUM);
   const spki = await emulatorSpkiHashes(stack.emulator.url, stack.emulator.caPem);
   return chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless,
     handleSIGINT: handleSignals,
     handleSIGTERM: handleSignals,

@@ -5,12 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { StatusResult, TokensViewResult } from '../../shared/protocol';
-import { signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
+import { NO_CHROMIUM, CHROMIUM, signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
 import { waitForText, waitUntil } from './wait';
 
 const card = '[data-account="alice@contoso.example"]';
 
-describe('a public client in Chromium', () => {
+describe.skipIf(!CHROMIUM)(`a public client in Chromium${NO_CHROMIUM && ` (${NO_CHROMIUM})`}`, () => {
   let b: BrowserStack;
   let popup: Page;
 

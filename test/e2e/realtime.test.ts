@@ -4,13 +4,13 @@
 // it is signed in again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
+import { NO_CHROMIUM, CHROMIUM, signInThroughPopup, startBrowserStack, type BrowserStack } from './harness';
 import { waitForText, waitUntil } from './wait';
 
 const ALICE = 'alice@contoso.example';
 const NOTICE = `needs-sign-in:${ALICE}`;
 
-describe('counts in real time, and the sign-in notification, in Chromium', () => {
+describe.skipIf(!CHROMIUM)(`counts in real time, and the sign-in notification, in Chromium${NO_CHROMIUM && ` (${NO_CHROMIUM})`}`, () => {
   let b: BrowserStack;
   let popup: Page;
 

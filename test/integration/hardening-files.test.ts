@@ -153,7 +153,7 @@ describe('the state folder and what is planted in it', () => {
 
 // A real full disk: a 1 MiB tmpfs as the state folder, where one can be mounted (root, as in
 // CI); host/src/io/log.test.ts injects ENOSPC where not.
-describe.runIf(canMountTmpfs)('a full disk', () => {
+describe.runIf(canMountTmpfs)(`a full disk${canMountTmpfs ? '' : ' (skipped: mounting a tmpfs needs root)'}`, () => {
   let stack: Stack;
   let mount: string;
   const filler = () => path.join(mount, 'filler');

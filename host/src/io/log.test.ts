@@ -78,7 +78,7 @@ describe('createLog on a disk that refuses writes (ENOSPC injected)', () => {
 });
 
 // A real full disk needs a mount: root with CAP_SYS_ADMIN (as in CI).
-describe.runIf(canMountTmpfs)('createLog on a full disk', () => {
+describe.runIf(canMountTmpfs)(`createLog on a full disk${canMountTmpfs ? '' : ' (skipped: mounting a tmpfs needs root; the injected ENOSPC tests above cover the mechanism)'}`, () => {
   it('pauses without throwing or blocking, says so in health(), and resumes once space returns', async () => {
     mountTmpfs(dir, '64k');
     try {
