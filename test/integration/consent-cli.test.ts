@@ -4,21 +4,12 @@
 // answers with the admin-consent link.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResult } from '../../shared/protocol';
 import { LAUNCHER, REPO, startStack, type Stack } from '../support/stack';
+import { freePort } from '../support/free-port';
 import { waitUntil } from '../support/wait';
-
-/** A loopback port nobody holds now: the Reply URL's, so no other test or program on 53100 gets in the way. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 describe('consent from the command line', () => {
   let stack: Stack;

@@ -5,21 +5,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxCount } from '../../shared/protocol';
 import { RpcClient } from '../../host/src/daemon-client/rpc-client';
 import { LAUNCHER, startStack, type Stack } from '../support/stack';
+import { freePort } from '../support/free-port';
 import { waitUntil } from '../support/wait';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Running {
   child: ChildProcess;

@@ -4,20 +4,11 @@
 // registration that does not fit the config answers Entra's AADSTS with advice that fixes it.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResult, TokensViewResult } from '../../shared/protocol';
 import { LAUNCHER, REPO, startStack, type Stack } from '../support/stack';
-
-/** A loopback port nobody listens on now, for the Reply URL's listener. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { freePort } from '../support/free-port';
 
 interface RpcFailure {
   error: { data: { code: string; aadsts?: number; advice: string } };
