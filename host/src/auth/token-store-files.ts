@@ -1,9 +1,8 @@
 // The token store's file helpers, pure or one read each: the signature that tells a changed
 // file, a snapshot of bytes and signature of one version, the first bytes of a file, and the
 // entry keys of msal-node's serialized cache.
-import fs from 'node:fs/promises';
 import type { ISerializableTokenCache } from '@azure/msal-node';
-import { errCode } from '../io/atomic-file';
+import { openIfExists } from '../io/atomic-file';
 
 /** Enough of a file to read a sealed header (cache-crypto.ts: 30 bytes). */
 const HEAD_BYTES = 64;
@@ -15,13 +14,8 @@ export interface Snapshot {
 
 /** Bytes and signature of the same file version (fstat on the descriptor we read). */
 export async function readSnapshot(file: string): Promise<Snapshot | null> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, 'r');
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return null;
-    throw err;
-  }
+  const fh = await openIfExists(file);
+  if (!fh) return null;
   try {
     const st = await fh.stat();
     return { bytes: await fh.readFile(), sig: signatureOf(st) };
@@ -32,13 +26,8 @@ export async function readSnapshot(file: string): Promise<Snapshot | null> {
 
 /** The first bytes of the file (enough for a sealed header), or null when it does not exist. */
 export async function readHead(file: string): Promise<Buffer | null> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, 'r');
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return null;
-    throw err;
-  }
+  const fh = await openIfExists(file);
+  if (!fh) return null;
   try {
     const buf = Buffer.alloc(HEAD_BYTES);
     const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);

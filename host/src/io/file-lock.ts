@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors';
 import type { Clock } from '../deps';
-import { errCode, isPidRunning, tempPathFor } from './atomic-file';
+import { errCode, isPidRunning, openIfExists, tempPathFor } from './atomic-file';
 import { systemClock } from './clock';
 
 /** A garbled lock this old was left by a holder that died between create and write. */
@@ -164,13 +164,8 @@ interface LockFileView {
 }
 
 async function readLockFile(file: string): Promise<LockFileView | null> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, 'r');
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return null;
-    throw err;
-  }
+  const fh = await openIfExists(file);
+  if (!fh) return null;
   try {
     const st = await fh.stat({ bigint: true });
     const owner = parseOwner(await fh.readFile('utf8'));
