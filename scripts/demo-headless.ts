@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { EXTENSION_ID } from '../shared/constants';
 import { FrameDecoder, encodeFrame } from '../shared/framing';
 import { request } from '../shared/jsonrpc';
-import { LAUNCHER, startStack, type Stack } from '../test/support/stack';
+import { LAUNCHER, consentByPaste, startStack, type Stack } from '../test/support/stack';
 
 const USER = 'alice@contoso.example';
 /** How long the native host gets to answer the two frames it is sent (ms): it starts nothing slow. */
@@ -23,7 +23,9 @@ export async function headlessDemo(say: (line?: string) => void, stacks: Stack[]
 
   say('');
   say(`$ ews-daemon consent --paste --login-hint ${USER}    (the emulator's consent page answered as a browser would)`);
-  say(indent(await signInByPaste(stack)));
+  const pasted = await consentByPaste(stack, USER);
+  if (pasted.code !== 0) throw new Error(`consent exited ${pasted.code}: ${pasted.stderr}`);
+  say(indent(pasted.stdout));
 
   say('$ ews-daemon inbox');
   say(indent(await cli(stack, ['inbox'])));
@@ -48,26 +50,6 @@ async function cli(stack: Stack, args: string[]): Promise<string> {
   const r = await stack.cli(args);
   if (r.code !== 0) throw new Error(`ews-daemon ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
   return r.stdout;
-}
-
-/** `consent --paste`: reads the sign-in address it prints, follows it, and pastes the Reply URL back. */
-function signInByPaste(stack: Stack): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LAUNCHER, 'consent', '--paste', '--no-open', '--login-hint', USER], { env: stack.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let pasted = false;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const url = /^\s+(https:\/\/\S+)$/m.exec(stderr)?.[1];
-      if (!url || pasted) return;
-      pasted = true;
-      stack.followAuthUrl(url).then((reply) => child.stdin.end(`${reply}\n`), reject);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`consent exited ${code}: ${stderr}`))));
-  });
 }
 
 /** Starts `ews-daemon native-host ORIGIN` and exchanges native-messaging frames with it over stdio. */

@@ -2,12 +2,11 @@
 // one request and tells the browser it may close the tab; --paste reads the Reply URL from
 // stdin; --admin builds the tenant-wide admin-consent URL; a tenant that needs an administrator
 // answers with the admin-consent link.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResult } from '../../shared/protocol';
-import { LAUNCHER, REPO, startStack, type Stack } from '../support/stack';
+import { REPO, consentByPaste, startStack, type Stack } from '../support/stack';
 import { freePort } from '../support/free-port';
 import { waitUntil } from '../support/wait';
 
@@ -32,22 +31,10 @@ describe('consent from the command line', () => {
     expect(page).toMatch(/You may close this tab/);
   });
 
-  it('--paste reads the Reply URL the user pastes', async () => {
-    const child = spawn(process.execPath, [LAUNCHER, 'consent', '--paste', '--no-open', '--login-hint', 'alice@contoso.example'], { env: stack.env });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    const url = await new Promise<string>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        const m = /(https:\/\/\S+authorize\?\S+)/.exec(stderr);
-        if (m && /Paste its full address/.test(stderr)) resolve(m[1]!);
-      });
-    });
-    child.stdin.end(`\n${await stack.followAuthUrl(url)}\n`);
-    const code = await new Promise((r) => child.on('close', r));
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/^Signed in as alice@contoso\.example/);
+  it('--paste reads the Reply URL the user pastes (the first line that is not blank)', async () => {
+    const r = await consentByPaste(stack, 'alice@contoso.example', { before: '\n' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Signed in as alice@contoso\.example/);
   });
 
   it('answers a tenant that needs an administrator with the admin-consent link, and --admin unlocks it', async () => {

@@ -2,12 +2,11 @@
 // the "Mobile and desktop applications" platform with PKCE alone (--listen and --paste), renews
 // its tokens without a credential across a daemon restart with no secret anywhere on disk, and a
 // registration that does not fit the config answers Entra's AADSTS with advice that fixes it.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusResult, TokensViewResult } from '../../shared/protocol';
-import { LAUNCHER, REPO, startStack, type Stack } from '../support/stack';
+import { REPO, consentByPaste, startStack, type Stack } from '../support/stack';
 import { freePort } from '../support/free-port';
 
 interface RpcFailure {
@@ -56,23 +55,11 @@ describe('a public client (no secret, no certificate)', () => {
 
   it('signs in with --paste', async () => {
     expect((await stack.cli(['logout'])).code).toBe(0);
-    const child = spawn(process.execPath, [LAUNCHER, 'consent', '--paste', '--no-open', '--login-hint', 'alice@contoso.example'], { env: stack.env });
-    let stderr = '';
-    let stdout = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    const url = await new Promise<string>((resolve) => {
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        const m = /(https:\/\/\S+authorize\?\S+)/.exec(stderr);
-        if (m && /Paste its full address/.test(stderr)) resolve(m[1]!);
-      });
-    });
-    const authUrl = new URL(url);
-    expect(authUrl.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(authUrl.searchParams.get('state')).toBeTruthy();
-    child.stdin.end(`${await stack.followAuthUrl(url)}\n`);
-    expect(await new Promise((r) => child.on('close', r))).toBe(0);
-    expect(stdout).toMatch(/^Signed in as alice@contoso\.example/);
+    const r = await consentByPaste(stack, 'alice@contoso.example');
+    expect(r.authUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(r.authUrl.searchParams.get('state')).toBeTruthy();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Signed in as alice@contoso\.example/);
   });
 
   /** Signs in through the daemon and returns its refusal. */

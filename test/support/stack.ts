@@ -130,3 +130,32 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
     },
   };
 }
+
+export interface PasteResult extends CliResult {
+  /** The sign-in address the CLI printed. */
+  authUrl: URL;
+}
+
+/**
+ * `ews-daemon consent --paste --no-open --login-hint USER`, as a person without a browser on
+ * this machine runs it: reads the address it prints, signs in there (the emulator answers as a
+ * browser would) and pastes the Reply URL back, after `before` when given (e.g. a blank line).
+ */
+export function consentByPaste(stack: Stack, user: string, o: { before?: string } = {}): Promise<PasteResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LAUNCHER, 'consent', '--paste', '--no-open', '--login-hint', user], { env: stack.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let authUrl: URL | null = null;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const url = /(https:\/\/\S+authorize\?\S+)/.exec(stderr)?.[1];
+      if (!url || authUrl || !/Paste its full address/.test(stderr)) return;
+      authUrl = new URL(url);
+      stack.followAuthUrl(url).then((reply) => child.stdin.end(`${o.before ?? ''}${reply}\n`), reject);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (authUrl ? resolve({ code, stdout, stderr, authUrl }) : reject(new Error(`consent exited ${code} before printing its address: ${stderr}`))));
+  });
+}
