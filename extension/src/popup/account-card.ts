@@ -24,8 +24,8 @@ export function accountCard(a: AccountStatus, now: number, act: CardActions): HT
     h('p', { class: `state tone-${state.tone}`, 'data-testid': 'state', 'data-state': a.state.kind }, state.text),
     inboxBlock(a, now),
     tokenClock(a, now),
-    a.lastError && a.state.kind !== 'needs-consent' ? errorBox(a.lastError, 'last-error', 'Last error') : null,
-    a.state.kind === 'needs-consent' ? errorBox(a.state.error, 'last-error') : null,
+    // lastError is the state's own while it fails (PROTOCOL.md): needing sign-in, it is the heading.
+    a.lastError ? errorBox(a.lastError, 'last-error', a.state.kind === 'needs-consent' ? undefined : 'Last error') : null,
     h(
       'div',
       { class: 'buttons' },

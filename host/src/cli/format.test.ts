@@ -32,8 +32,16 @@ describe('human output', () => {
 
   it('shows the advice of an account that needs sign-in', () => {
     const error = { code: 'needs_consent' as const, message: 'The refresh token has expired.', advice: 'Sign in again.', retryable: false, aadsts: 700082, at: now };
-    const lines = formatAccount({ ...account, state: { kind: 'needs-consent', error } }, now).join('\n');
+    const lines = formatAccount({ ...account, state: { kind: 'needs-consent', error }, lastError: error }, now).join('\n');
     expect(lines).toMatch(/NEEDS SIGN-IN/);
     expect(lines).toMatch(/\(AADSTS700082\)\n\s+Sign in again\./);
+  });
+
+  it('shows the one last error the daemon names, once', () => {
+    const error = { code: 'transient' as const, message: 'Could not reach Entra ID.', advice: 'Check the network.', retryable: true, at: now };
+    const lines = formatAccount({ ...account, state: { kind: 'retrying', attempt: 2, nextAttemptAt: now + 30_000, error }, lastError: error }, now).join('\n');
+    expect(lines).toContain('next attempt in 30 s (attempt 2)');
+    expect(lines.match(/Could not reach Entra ID/g)).toHaveLength(1);
+    expect(formatAccount(account, now).join('\n')).not.toContain('last error');
   });
 });

@@ -66,8 +66,8 @@ export function formatAccount(a: AccountStatus, now: number): string[] {
   lines.push(`  token: ${parts.join(', ')}`);
   if (a.refreshTokenLapsesAt) lines.push(`  refresh token lapses ${date(a.refreshTokenLapsesAt)} if unused (renewed at each refresh)`);
   if (a.state.kind === 'retrying') lines.push(`  next attempt ${formatIn(a.state.nextAttemptAt, now)} (attempt ${a.state.attempt})`);
-  const err = a.state.kind === 'needs-consent' || a.state.kind === 'retrying' ? a.state.error : a.lastError;
-  if (err) lines.push(`  last error: ${formatError(err).replace(/\n/g, '\n  ')}`);
+  // The daemon's lastError is the one to show: the state's own while it fails (PROTOCOL.md).
+  if (a.lastError) lines.push(`  last error: ${formatError(a.lastError).replace(/\n/g, '\n  ')}`);
   return lines;
 }
 

@@ -13,10 +13,13 @@ import type { Clock } from '../deps';
 import { ConsentSessions } from './consent-sessions';
 import { DeviceCodeFlows } from './device-code-flows';
 
+/** What sign-in needs of MSAL. */
+export type SignInClient = Pick<MsalClient, 'authCodeUrl' | 'adminConsentUrl' | 'redeemCode' | 'deviceCodeSignIn'>;
+
 export interface ConsentsDeps {
   config: Config;
   clock: Clock;
-  msal: MsalClient;
+  msal: SignInClient;
   signedIn(info: AccountInfo): Promise<ConsentCompleteResult>;
   changed(): void;
 }

@@ -1,102 +1,71 @@
-// The daemon's state and operations, independent of the socket: accounts known to MSAL's cache,
-// pending consents, the refresher that keeps their tokens valid, the inbox service, how counts
-// arrive without asking (realtime.ts: EWS streaming or polling), and the events sent to
-// subscribers. Each protocol method is one method here (handlers.ts maps them), the sign-in
-// methods on `consents` (consents.ts).
+// The daemon's state and operations, independent of the socket: the accounts in MSAL's cache,
+// the refresher that keeps their tokens valid, the inbox service, how counts arrive without
+// asking (realtime.ts: EWS streaming or polling), and the events sent to subscribers. Each
+// protocol method is one method here (handlers.ts maps them), the sign-in methods on `consents`.
+// Guarantees: an account is taken on in one place (adopt) and let go in one (forget), which
+// clears everything every part holds for it; a cache that cannot be read for want of its key
+// is kept, said in status, and read again at the next call.
 import type { AccountInfo } from '@azure/msal-node';
 import { AppError, isAppError } from '../../../shared/errors';
-import type {
-  AccountStatus, Backend, ConsentCompleteResult, ErrorInfo, InboxCount, StatusResult, TokensViewResult,
-} from '../../../shared/protocol';
-import { viewTokenCache } from '../auth/token-view';
-import type { MsalClient } from '../auth/msal-client';
-import type { TokenStore } from '../auth/token-store';
-import { clientKind, type Config } from '../config/config';
-import type { Paths } from '../config/paths';
-import type { Clock, Http, HttpStream, Log } from '../deps';
-import { EwsStreaming } from '../mailbox/ews-streaming';
-import { InboxService } from '../mailbox/inbox-service';
-import { AccountRecords } from './account-records';
-import { Consents } from './consents';
-import { NotifyCommand } from './notify-command';
-import { Realtime } from './realtime';
-import type { LogPause } from '../io/log';
-import { removeCorruptCopies } from './corrupt-copies';
-import { toErrorInfo } from './refresh-outcome';
-import { Refresher, RT_INACTIVITY_MS } from './refresher';
+import type { Backend, ConsentCompleteResult, ErrorInfo, GrantState, InboxCount, StatusResult, TokensViewResult } from '../../../shared/protocol';
 import type { AcquiredToken } from '../auth/token-source';
+import { viewTokenCache } from '../auth/token-view';
+import { clientKind } from '../config/config';
+import type { InboxService } from '../mailbox/inbox-service';
+import type { AccountRecords } from './account-records';
+import { selectAccount, type Account } from './account-select';
+import { accountStatus } from './account-status';
+import type { Consents } from './consents';
+import { connectParts, type CoreDeps } from './core-parts';
+import { removeCorruptCopies } from './corrupt-copies';
+import type { NotifyCommand } from './notify-command';
+import type { Realtime } from './realtime';
+import { toErrorInfo } from './refresh-outcome';
+import { RT_INACTIVITY_MS, type Refresher } from './refresher';
+import type { Emit, Subscribers } from './subscribers';
 
-export interface Account {
-  id: string;
-  username: string;
-  name?: string;
-  tenantId: string;
-}
+export type { Account } from './account-select';
+export type { Emit } from './subscribers';
 
-export interface CoreDeps {
-  config: Config;
-  paths: Paths;
-  clock: Clock;
-  http: Http;
-  stream: HttpStream;
-  log: Log;
-  store: TokenStore;
-  msal: MsalClient;
-  version: string;
-  startedAt: number;
-  /** Why logging is paused (a full disk); null or absent while it works. */
-  logHealth?: () => LogPause | null;
-}
+export type { CoreDeps };
 
 /** The token cache could not be opened for want of its key: the daemon serves on, and says so. */
 const CACHE_KEY_ERRORS: ReadonlySet<string> = new Set(['keyring_locked', 'cache_key_missing', 'cache_key_wrong', 'config_invalid']);
 
-export type Emit = (method: 'status.changed' | 'inbox.changed', params: unknown) => void;
+/** What the core itself keeps per account; the parts (refresher, inbox, …) keep the rest. */
+interface Tracked {
+  readonly account: Account;
+  /** The last inbox count that failed, until one succeeds. */
+  inboxError: ErrorInfo | null;
+  /** The grant's kind at the last change, to notice a renewal that succeeds after failures. */
+  grantKind: GrantState['kind'] | null;
+}
 
 export class DaemonCore {
   /** Sign-ins in progress (browser and device code); each ends in signedIn. */
   readonly consents: Consents;
+  private readonly tracked = new Map<string, Tracked>();
   private readonly refresher: Refresher;
   private readonly records: AccountRecords;
   private readonly inbox: InboxService;
-  private readonly accounts = new Map<string, Account>();
-  private readonly inboxErrors = new Map<string, ErrorInfo>();
-  private readonly listeners = new Map<Emit, { watching: boolean }>();
-  private statusQueued = false;
   private readonly realtime: Realtime;
   private readonly notifier: NotifyCommand;
-  /** Each account's last grant state, to notice a renewal that succeeds after failures (the network is back). */
-  private readonly grantKinds = new Map<string, string | undefined>();
+  private readonly subscribers: Subscribers;
   /** The cache could not be read at start for want of its key: each call tries again. */
   private cacheUnread = false;
 
   constructor(private readonly deps: CoreDeps) {
-    this.consents = new Consents({ ...deps, signedIn: (info) => this.signedIn(info), changed: () => this.queueStatus() });
-    this.records = new AccountRecords({ file: `${deps.paths.stateDir}/accounts.json`, log: deps.log });
-    this.refresher = new Refresher({ clock: deps.clock, log: deps.log.child({ component: 'refresher' }), source: deps.msal, onChange: (id) => this.onRefresh(id) });
-    this.inbox = new InboxService({
-      clock: deps.clock,
-      log: deps.log.child({ component: 'inbox' }),
-      http: deps.http,
-      config: deps.config,
-      tokens: this.refresher,
-      records: this.records,
-      onCount: (id, count) => this.onCount(id, count),
-      onBackendChange: (id, backend) => this.onBackendChange(id, backend),
-    });
-    this.notifier = new NotifyCommand({ argv: deps.config.notifyCommand, log: deps.log.child({ component: 'notify' }) });
-    const streaming = new EwsStreaming({
-      clock: deps.clock, log: deps.log.child({ component: 'streaming' }), http: deps.http, stream: deps.stream, ewsUrl: deps.config.ewsUrl, tokens: this.refresher,
-      onChange: (id) => this.countAfterChange(id),
-      onState: () => this.queueStatus(),
-    });
-    this.realtime = new Realtime({
-      clock: deps.clock, log: deps.log.child({ component: 'realtime' }), streaming, streamingEnabled: deps.config.realtime, listeningPollMs: deps.config.pollIntervalSeconds * 1000,
+    ({ consents: this.consents, subscribers: this.subscribers, records: this.records, refresher: this.refresher, inbox: this.inbox, notifier: this.notifier, realtime: this.realtime } = connectParts(deps, {
+      signedIn: (info) => this.signedIn(info),
+      status: () => this.status(),
+      statusChanged: () => this.queueStatus(),
+      refreshed: (id) => this.onRefresh(id),
+      counted: (id, count) => this.onCount(id, count),
+      backendChanged: (id, backend) => this.onBackendChange(id, backend),
+      changeAnnounced: (id) => this.countAfterChange(id),
       live: () => this.accountList().filter((a) => this.refresher.status(a.id)?.state.kind !== 'needs-consent'),
-      backend: (id) => this.inbox.backend(id).active,
-      count: (a, maxAgeMs) => this.countQuietly(this.accounts.get(a.id), maxAgeMs),
-      listeners: () => ({ listening: this.listeners.size, watching: [...this.listeners.values()].filter((l) => l.watching).length }),
-    });
+      countQuietly: (id, maxAgeMs) => this.countQuietly(id, maxAgeMs),
+    }));
   }
 
   async start(): Promise<void> {
@@ -123,12 +92,7 @@ export class DaemonCore {
 
   /** Adds (or, for the same listener, updates) a subscriber; `watching` while a person looks. */
   subscribe(listener: Emit, opts: { watching?: boolean } = {}): () => void {
-    this.listeners.set(listener, { watching: opts.watching ?? false });
-    this.realtime.sync();
-    return () => {
-      this.listeners.delete(listener);
-      this.realtime.sync();
-    };
+    return this.subscribers.add(listener, opts);
   }
 
   status(): StatusResult {
@@ -136,7 +100,7 @@ export class DaemonCore {
     const logPaused = this.deps.logHealth?.() ?? null;
     return {
       daemon: { version, pid: process.pid, startedAt, configPath: config.file, stateDir: paths.stateDir, socketPath: paths.socketPath, ...(logPaused ? { logPaused } : {}) },
-      accounts: [...this.accounts.values()].map((a) => this.accountStatus(a)),
+      accounts: [...this.tracked.values()].map((t) => this.accountStatus(t)),
       pendingConsents: this.consents.pending,
       client: { kind: clientKind(config.credential), credential: config.credential.kind, clientId: config.clientId },
       cacheKey: this.deps.store.keyInfo(),
@@ -144,42 +108,12 @@ export class DaemonCore {
   }
 
   accountList(): Account[] {
-    return [...this.accounts.values()];
+    return [...this.tracked.values()].map((t) => t.account);
   }
 
   /** The account named by username or id; the only one when none is named. */
   resolve(selector: string | undefined): Account {
-    const all = [...this.accounts.values()];
-    // Nobody known because the cache could not be read: say why, not "nobody is signed in".
-    const unreadable = all.length === 0 ? this.deps.store.keyError() : null;
-    if (unreadable) throw unreadable;
-    if (all.length === 0) throw new AppError('no_account', 'Nobody is signed in.', { advice: 'Sign in from the extension popup or with `ews-daemon consent`.', retryable: false });
-    if (selector === undefined) {
-      if (all.length === 1) return all[0]!;
-      throw new AppError('invalid_params', `${all.length} accounts are signed in; say which one.`, { advice: `Name one with --account: ${all.map((a) => a.username).join(', ')}.`, retryable: false });
-    }
-    const wanted = selector.toLowerCase();
-    const found = all.find((a) => a.id === selector || a.username.toLowerCase() === wanted);
-    if (!found) throw new AppError('no_account', `No signed-in account is named ${selector}.`, { advice: `Signed in: ${all.map((a) => a.username).join(', ')}.`, retryable: false });
-    return found;
-  }
-
-  /** A new grant in MSAL's cache (a redeemed code or an approved device code): track and count it. */
-  private async signedIn(info: AccountInfo): Promise<ConsentCompleteResult> {
-    await this.retryCacheRead(); // the other accounts of a cache that could not be read at start
-    const account: Account = { id: info.homeAccountId, username: info.username, name: info.name, tenantId: info.tenantId };
-    this.accounts.set(account.id, account);
-    this.inboxErrors.delete(account.id);
-    this.records.update(account.id, { lastRefreshAt: this.deps.clock.now() });
-    this.refresher.markConsented(account.id);
-    const backend = this.inbox.backend(account.id).active;
-    this.track(account.id, backend);
-    // The code's tokens are in MSAL's cache: take the access token now, so the answer shows its expiry.
-    await this.refresher.getToken(account.id, backend).catch(() => undefined);
-    this.deps.log.info('signed in', { account: account.username });
-    void this.notifier.notify('signed-in', account.username, 'Signed in: the daemon keeps the grant alive from now on.');
-    void this.countQuietly(account, 0);
-    return { kind: 'signed-in', account: this.accountStatus(account) };
+    return selectAccount(this.accountList(), selector, this.deps.store.keyError());
   }
 
   async inboxCount(selector: string | undefined, maxAgeMs?: number, allowStale?: boolean): Promise<InboxCount> {
@@ -187,28 +121,12 @@ export class DaemonCore {
     const account = this.resolve(selector);
     try {
       const count = await this.inbox.count(account, maxAgeMs, { allowStale });
-      this.inboxErrors.delete(account.id);
+      this.noteInboxError(account.id, null);
       return count;
     } catch (e) {
       if (isAppError(e)) this.noteInboxError(account.id, e);
       throw e;
     }
-  }
-
-  /** Background counts (streaming, polling, after sign-in): failures are shown in status, not thrown. */
-  async countQuietly(account: Account | undefined, maxAgeMs: number): Promise<void> {
-    if (!account) return;
-    await this.inboxCount(account.id, maxAgeMs).catch((e: unknown) => this.deps.log.info('inbox count failed', { account: account.username, error: String(e) }));
-  }
-
-  /** A change was announced: a count fetched after it, pushed as inbox.changed; failures go to status. */
-  private async countAfterChange(accountId: string): Promise<void> {
-    const account = this.accounts.get(accountId);
-    if (!account) return;
-    await this.inbox.countAfterNow(account).then(
-      () => this.inboxErrors.delete(accountId),
-      (e: unknown) => (isAppError(e) ? this.noteInboxError(accountId, e) : this.deps.log.info('inbox count failed', { account: account.username, error: String(e) })),
-    );
   }
 
   async tokensView(selector: string | undefined): Promise<TokensViewResult> {
@@ -227,19 +145,8 @@ export class DaemonCore {
   async removeAccount(selector: string | undefined): Promise<{ removed: string[] }> {
     await this.retryCacheRead();
     const targets = selector === undefined ? this.accountList() : [this.resolve(selector)];
-    for (const a of targets) {
-      this.refresher.untrack(a.id);
-      await this.deps.msal.remove(a.id);
-      this.accounts.delete(a.id);
-      this.records.remove(a.id);
-      this.inbox.forget(a.id);
-      this.inboxErrors.delete(a.id);
-      this.notifier.forget(a.username);
-      this.deps.log.info('signed out', { account: a.username });
-    }
-    await removeCorruptCopies(this.deps.paths.cacheFile, targets, this.accounts.size === 0, this.deps.log, (b) => this.deps.store.readableCopy(b));
-    this.realtime.sync();
-    this.queueStatus();
+    for (const a of targets) await this.forget(a);
+    await removeCorruptCopies(this.deps.paths.cacheFile, targets, this.tracked.size === 0, this.deps.log, (b) => this.deps.store.readableCopy(b));
     return { removed: targets.map((a) => a.username) };
   }
 
@@ -251,25 +158,71 @@ export class DaemonCore {
     return { ...token, account: account.username, resource: r };
   }
 
-  private accountStatus(a: Account): AccountStatus {
-    const r = this.refresher.status(a.id);
-    const inboxError = this.inboxErrors.get(a.id) ?? null;
-    const lastError = [r?.lastError ?? null, inboxError].filter((e): e is ErrorInfo => e !== null).sort((x, y) => y.at - x.at)[0] ?? null;
-    return {
-      id: a.id,
-      username: a.username,
-      ...(a.name ? { name: a.name } : {}),
-      tenantId: a.tenantId,
-      state: r?.state ?? { kind: 'refreshing' },
-      accessTokens: r?.accessTokens ?? [],
-      lastRefreshAt: r?.lastRefreshAt ?? this.records.get(a.id).lastRefreshAt,
-      nextRefreshAt: r?.nextRefreshAt ?? null,
-      lastError,
-      refreshTokenLapsesAt: r?.refreshTokenLapsesAt ?? null,
-      backend: this.inbox.backend(a.id),
-      inbox: this.inbox.last(a.id),
-      realtime: this.realtime.status(a.id),
-    };
+  /** A new grant in MSAL's cache (a redeemed code or an approved device code): track and count it. */
+  private async signedIn(info: AccountInfo): Promise<ConsentCompleteResult> {
+    await this.retryCacheRead(); // the other accounts of a cache that could not be read at start
+    const account = this.adopt(fromMsal(info), { consented: true });
+    // The code's tokens are in MSAL's cache: take the access token now, so the answer shows its expiry.
+    await this.refresher.getToken(account.id, this.inbox.backend(account.id).active).catch(() => undefined);
+    this.deps.log.info('signed in', { account: account.username });
+    void this.notifier.notify('signed-in', account.username, 'Signed in: the daemon keeps the grant alive from now on.');
+    void this.countQuietly(account.id, 0);
+    return { kind: 'signed-in', account: this.accountStatus(this.tracked.get(account.id)!) };
+  }
+
+  /** Takes an account on: tracked here, its tokens kept fresh, its counts pushed. */
+  private adopt(account: Account, opts: { consented: boolean }): Account {
+    this.tracked.set(account.id, { account, inboxError: null, grantKind: this.tracked.get(account.id)?.grantKind ?? null });
+    if (opts.consented) {
+      this.records.update(account.id, { lastRefreshAt: this.deps.clock.now() });
+      this.refresher.markConsented(account.id);
+    }
+    this.track(account.id, this.inbox.backend(account.id).active);
+    return account;
+  }
+
+  /**
+   * Lets an account go: every part forgets it at once (a token still in flight is dropped), then
+   * its grant leaves MSAL's cache. When that fails, the account is taken on again: nothing lost.
+   */
+  private async forget(a: Account): Promise<void> {
+    this.tracked.delete(a.id);
+    this.refresher.untrack(a.id);
+    this.records.remove(a.id);
+    this.inbox.forget(a.id);
+    this.notifier.forget(a.username);
+    this.realtime.sync();
+    this.queueStatus();
+    try {
+      await this.deps.msal.remove(a.id);
+    } catch (e) {
+      this.adopt(a, { consented: false });
+      throw e;
+    }
+    this.deps.log.info('signed out', { account: a.username });
+  }
+
+  private accountStatus(t: Tracked) {
+    const id = t.account.id;
+    const refresh = this.refresher.status(id);
+    // adopt() tracks before it lists and forget() lists no more before it untracks.
+    if (!refresh) throw new AppError('internal', `The account ${t.account.username} is listed but not tracked.`, { advice: 'Report it with the daemon log.', retryable: false });
+    return accountStatus(t.account, { refresh, inboxError: t.inboxError, backend: this.inbox.backend(id), inbox: this.inbox.last(id), realtime: this.realtime.status(id) });
+  }
+
+  /** Background counts (streaming, polling, after sign-in): failures are shown in status, not thrown. */
+  private async countQuietly(accountId: string, maxAgeMs: number): Promise<void> {
+    await this.inboxCount(accountId, maxAgeMs).catch((e: unknown) => this.deps.log.info('inbox count failed', { account: this.tracked.get(accountId)?.account.username, error: String(e) }));
+  }
+
+  /** A change was announced: a count fetched after it, pushed as inbox.changed; failures go to status. */
+  private async countAfterChange(accountId: string): Promise<void> {
+    const t = this.tracked.get(accountId);
+    if (!t) return;
+    await this.inbox.countAfterNow(t.account).then(
+      () => this.noteInboxError(accountId, null),
+      (e: unknown) => (isAppError(e) ? this.noteInboxError(accountId, e) : this.deps.log.info('inbox count failed', { account: t.account.username, error: String(e) })),
+    );
   }
 
   /**
@@ -280,15 +233,11 @@ export class DaemonCore {
     if (!this.cacheUnread) return;
     await this.loadAccounts();
     this.cacheUnread = false;
-    this.deps.log.info('the token cache can be read again', { accounts: this.accounts.size });
+    this.deps.log.info('the token cache can be read again', { accounts: this.tracked.size });
   }
 
   private async loadAccounts(): Promise<void> {
-    for (const info of await this.deps.msal.accounts()) {
-      const account: Account = { id: info.homeAccountId, username: info.username, name: info.name, tenantId: info.tenantId };
-      this.accounts.set(account.id, account);
-      this.track(account.id, this.inbox.backend(account.id).active);
-    }
+    for (const info of await this.deps.msal.accounts()) this.adopt(fromMsal(info), { consented: false });
   }
 
   private track(accountId: string, backend: Backend): void {
@@ -298,46 +247,45 @@ export class DaemonCore {
   }
 
   private onBackendChange(accountId: string, backend: Backend): void {
-    const username = this.accounts.get(accountId)?.username;
+    const username = this.tracked.get(accountId)?.account.username;
     if (backend === 'graph' && this.deps.config.backend === 'auto' && username) void this.notifier.notify('ews-disabled', username, this.inbox.backend(accountId).reason);
     this.track(accountId, backend);
   }
 
   private onRefresh(accountId: string): void {
-    const state = this.refresher.status(accountId)?.state;
-    const before = this.grantKinds.get(accountId);
-    if (before === 'retrying' && state?.kind === 'signed-in') this.realtime.networkBack();
-    const username = this.accounts.get(accountId)?.username;
-    if (state?.kind === 'needs-consent' && before !== 'needs-consent' && username) void this.notifier.notify('needs-consent', username, state.error.advice);
-    this.grantKinds.set(accountId, state?.kind);
-    const lastRefreshAt = this.refresher.status(accountId)?.lastRefreshAt ?? null;
-    if (lastRefreshAt !== null && lastRefreshAt !== this.records.get(accountId).lastRefreshAt) this.records.update(accountId, { lastRefreshAt });
+    const refresh = this.refresher.status(accountId);
+    const t = this.tracked.get(accountId);
+    if (t && refresh) {
+      const state = refresh.state;
+      if (t.grantKind === 'retrying' && state.kind === 'signed-in') this.realtime.networkBack();
+      if (state.kind === 'needs-consent' && t.grantKind !== 'needs-consent') void this.notifier.notify('needs-consent', t.account.username, state.error.advice);
+      t.grantKind = state.kind;
+      const { lastRefreshAt } = refresh;
+      if (lastRefreshAt !== null && lastRefreshAt !== this.records.get(accountId).lastRefreshAt) this.records.update(accountId, { lastRefreshAt });
+    }
     this.realtime.sync();
     this.queueStatus();
   }
 
   private onCount(accountId: string, count: InboxCount): void {
-    this.inboxErrors.delete(accountId);
-    this.emit('inbox.changed', count);
+    this.noteInboxError(accountId, null);
+    this.subscribers.emit('inbox.changed', count);
     this.queueStatus();
   }
 
-  private noteInboxError(accountId: string, e: AppError): void {
-    this.inboxErrors.set(accountId, toErrorInfo(e, this.deps.clock.now()));
+  /** Records the outcome of a count (null: it succeeded) for status, which changes if an error comes or goes. */
+  private noteInboxError(accountId: string, e: AppError | null): void {
+    const t = this.tracked.get(accountId);
+    if (!t || (e === null && t.inboxError === null)) return;
+    t.inboxError = e === null ? null : toErrorInfo(e, this.deps.clock.now());
     this.queueStatus();
   }
 
-  /** Coalesces the many changes of one tick into one status.changed. */
   private queueStatus(): void {
-    if (this.statusQueued || this.listeners.size === 0) return;
-    this.statusQueued = true;
-    queueMicrotask(() => {
-      this.statusQueued = false;
-      this.emit('status.changed', this.status());
-    });
+    this.subscribers.queueStatus();
   }
+}
 
-  private emit(method: 'status.changed' | 'inbox.changed', params: unknown): void {
-    for (const l of this.listeners.keys()) l(method, params);
-  }
+function fromMsal(info: AccountInfo): Account {
+  return { id: info.homeAccountId, username: info.username, name: info.name, tenantId: info.tenantId };
 }

@@ -163,6 +163,20 @@ describe('Refresher', () => {
     expect(state()).toEqual({ kind: 'signed-in' });
   });
 
+  it('keeps the failure it recovered from for status, until a new consent starts afresh', async () => {
+    const { clock, source, refresher, state } = setup();
+    source.script({ kind: 'fail', error: transient() });
+    refresher.track(A, ['ews']);
+    refresher.start();
+    await clock.settle();
+    const failedAt = clock.now();
+    expect(refresher.status(A)?.lastError).toMatchObject({ code: 'transient', at: failedAt });
+    await clock.runUntil(() => state()?.kind === 'signed-in', { maxMs: HOUR });
+    expect(refresher.status(A)?.lastError).toMatchObject({ code: 'transient', at: failedAt });
+    refresher.markConsented(A);
+    expect(refresher.status(A)?.lastError).toBeNull();
+  });
+
   it('throws the failed attempt’s error to a caller once the held token has expired', async () => {
     const { clock, source, refresher } = setup();
     refresher.track(A, ['ews']);

@@ -10,7 +10,7 @@ import type { Clock, Log } from '../deps';
 import { renewalDeadline, retryDelayMs } from '../retry/backoff';
 import { classifyFailure, fromErrorInfo, notTrackedError, throttledError, toAppError, toErrorInfo } from './refresh-outcome';
 import { DEFAULT_REFRESHER_OPTIONS, type RefresherOptions } from './refresher-options';
-import { grantState, newSlot, nextDue, tokenOf, dueAt, type AccountEntry, type Flight, type Slot } from './token-slot';
+import { ACTIVE, grantState, lastError, newest, newSlot, nextDue, tokenOf, dueAt, type AccountEntry, type Flight, type Slot } from './token-slot';
 
 export { DEFAULT_REFRESHER_OPTIONS, MAX_WAIT_MS, RT_INACTIVITY_MS, type RefresherOptions } from './refresher-options';
 
@@ -75,8 +75,7 @@ export class Refresher {
     const entry = this.accounts.get(accountId) ?? this.addEntry(accountId);
     const now = this.deps.clock.now();
     entry.generation++;
-    entry.grant = { kind: 'active' };
-    entry.lastError = null;
+    entry.grant = ACTIVE;
     entry.lastRefreshAt = now; // the consent just issued a new refresh token
     for (const slot of entry.slots.values()) {
       slot.state = { kind: 'empty', dueAt: now };
@@ -110,13 +109,13 @@ export class Refresher {
       const t = tokenOf(s.state);
       return t ? [{ resource: s.resource, scopes: t.scopes, expiresOn: t.expiresOn }] : [];
     });
-    const { lastRefreshAt, lastError } = entry;
+    const { lastRefreshAt } = entry;
     return {
       state: grantState(entry),
       accessTokens,
       lastRefreshAt,
       nextRefreshAt: nextDue(entry),
-      lastError,
+      lastError: lastError(entry),
       refreshTokenLapsesAt: lastRefreshAt === null ? null : lastRefreshAt + this.options.rtInactivityMs,
     };
   }
@@ -237,6 +236,7 @@ export class Refresher {
       return t;
     }
     const now = this.deps.clock.now();
+    if (slot.state.kind === 'failing' && entry.grant.kind === 'active') entry.grant = { kind: 'active', recovered: newest([entry.grant.recovered, slot.state.error]) };
     slot.state = { kind: 'valid', token: t, renewAt: renewalDeadline(t.expiresOn, now, this.random, this.options) };
     if (!t.fromCache) entry.lastRefreshAt = now;
     this.deps.log.debug('access token acquired', { account: entry.accountId, resource: slot.resource, expiresOn: t.expiresOn, fromCache: t.fromCache });
@@ -250,7 +250,6 @@ export class Refresher {
     if (this.stopping.signal.aborted || !this.isCurrent(entry, slot, generation)) return err;
     const now = this.deps.clock.now();
     const error = toErrorInfo(err, now);
-    entry.lastError = error;
     const kind = classifyFailure(err);
     const fields = { account: entry.accountId, resource: slot.resource, code: err.code, aadsts: err.data.aadsts, message: err.message };
     if (kind === 'verdict') {
@@ -269,7 +268,7 @@ export class Refresher {
   }
 
   private addEntry(accountId: string): AccountEntry {
-    const entry: AccountEntry = { accountId, generation: 0, grant: { kind: 'active' }, slots: new Map(), lastRefreshAt: null, lastError: null };
+    const entry: AccountEntry = { accountId, generation: 0, grant: ACTIVE, slots: new Map(), lastRefreshAt: null };
     this.accounts.set(accountId, entry);
     return entry;
   }

@@ -25,7 +25,13 @@ export interface Slot {
   forcedFollowUp: Promise<AcquiredToken> | null;
 }
 
-export type Grant = { kind: 'active' } | { kind: 'needs-consent'; error: ErrorInfo };
+/**
+ * The account's grant. While it is active, `recovered` is the newest failure that a later
+ * success overcame (status still shows what happened); a failure in progress lives in its slot.
+ */
+export type Grant = { kind: 'active'; recovered: ErrorInfo | null } | { kind: 'needs-consent'; error: ErrorInfo };
+
+export const ACTIVE: Grant = { kind: 'active', recovered: null };
 
 export interface AccountEntry {
   readonly accountId: string;
@@ -34,7 +40,6 @@ export interface AccountEntry {
   grant: Grant;
   readonly slots: Map<Backend, Slot>;
   lastRefreshAt: number | null;
-  lastError: ErrorInfo | null;
 }
 
 export function newSlot(resource: Backend, dueAt: number): Slot {
@@ -61,6 +66,18 @@ export function nextDue(entry: AccountEntry): number | null {
   if (entry.grant.kind === 'needs-consent') return null;
   const due = [...entry.slots.values()].filter((s) => s.flight === null).map((s) => dueAt(s.state));
   return due.length === 0 ? null : Math.min(...due);
+}
+
+/** The newest failure: the verdict, else the newest failing slot's, else the one recovered from. */
+export function lastError(entry: AccountEntry): ErrorInfo | null {
+  if (entry.grant.kind === 'needs-consent') return entry.grant.error;
+  const failing = [...entry.slots.values()].flatMap((s) => (s.state.kind === 'failing' ? [s.state.error] : []));
+  return newest([...failing, entry.grant.recovered]);
+}
+
+/** The newest of these errors (by `at`), or null. */
+export function newest(errors: (ErrorInfo | null)[]): ErrorInfo | null {
+  return errors.reduce<ErrorInfo | null>((a, b) => (b !== null && (a === null || b.at > a.at) ? b : a), null);
 }
 
 /**
