@@ -3,8 +3,8 @@
 // arrive) and the last failed count. Pure.
 //
 // `lastError` is the error a person should read: while the grant is failing (retrying, needs
-// consent) the state's own error, whatever else failed since; otherwise the newest failure the
-// account recovered from, a token renewal's or an inbox count's. Clients show this one field.
+// consent) the state's own error, whatever else failed since; otherwise the newer of the last
+// failed renewal (kept after it recovered) and the last count, if it failed. Clients show this one field.
 import type { AccountStatus, BackendStatus, ErrorInfo, InboxCount, RealtimeStatus } from '../../../shared/protocol';
 import type { Account } from './account-select';
 import type { RefreshStatus } from './refresher';
