@@ -61,15 +61,35 @@ export function buildGetFolderInboxRequest(): string {
 }
 
 export function parseGetFolderResponse(res: EwsResponse): InboxCounts {
-  if (res.status === 401) throw unauthorized(res.headers['x-ms-diagnostics']);
-  if (res.status === 403) throw ewsDisabled();
+  const message = responseMessage(res, 'GetFolderResponseMessage');
+  if (message instanceof AppError) throw message;
+  return readCounts(message);
+}
+
+/** The first response message of a reply (`tag` names the one expected), or the AppError its status, fault or shape means. */
+export function responseMessage(res: EwsResponse, tag: string): XmlElement | AppError {
+  if (res.status === 401) return unauthorized(res.headers['x-ms-diagnostics']);
+  if (res.status === 403) return ewsDisabled();
   const body = parseEnvelopeBody(res.body);
   const fault = body instanceof AppError ? undefined : child(body, NS.soap, 'Fault');
-  if (fault) throw faultError(fault);
+  if (fault) return faultError(fault);
   const byStatus = statusError(res);
-  if (byStatus) throw byStatus;
-  if (body instanceof AppError) throw body;
-  return readCounts(responseMessage(body));
+  if (byStatus) return byStatus;
+  if (body instanceof AppError) return body;
+  // The first message of ResponseMessages, by its shape: every operation's message carries
+  // ResponseClass, ResponseCode and MessageText alike (Messages.xsd ResponseMessageType), so one
+  // reader serves GetFolder, Subscribe and GetStreamingEvents.
+  const response = body.children.find((c) => c.ns === NS.messages && c.local.endsWith('Response'));
+  const message = response && child(response, NS.messages, 'ResponseMessages')?.children.find((c) => c.ns === NS.messages && c.local.endsWith('ResponseMessage'));
+  return message ?? malformed(`the SOAP Body holds no ${tag}`);
+}
+
+/** A response message with ResponseClass="Error": its ResponseCode and what it means; null for success. */
+export function messageError(message: XmlElement): { code: string; error: AppError } | null {
+  if (message.attrs.ResponseClass !== 'Error') return null;
+  // Exchange always sends a ResponseCode with an error; without one, treat it as the server's own failure.
+  const code = textOf(child(message, NS.messages, 'ResponseCode')) || 'ErrorInternalServerError';
+  return { code, error: ewsCodeError(code, textOf(child(message, NS.messages, 'MessageText')), backOff(child(message, NS.messages, 'MessageXml'))) };
 }
 
 /** What x-ms-diagnostics says about a refused token (HTTP 401; the numbers: docs/platform-notes.md). */
@@ -156,19 +176,9 @@ export function faultError(fault: XmlElement): AppError {
   return ewsCodeError(responseCode || 'a SOAP fault', text, backOff(detail && child(detail, NS.types, 'MessageXml')));
 }
 
-function responseMessage(body: XmlElement): XmlElement {
-  const response = body.children.find((c) => c.ns === NS.messages && c.local.endsWith('Response'));
-  const messages = response && child(response, NS.messages, 'ResponseMessages');
-  const message = messages?.children.find((c) => c.ns === NS.messages && c.local.endsWith('ResponseMessage'));
-  if (!message) throw malformed('the SOAP Body holds no GetFolderResponseMessage');
-  return message;
-}
-
 function readCounts(message: XmlElement): InboxCounts {
-  if (message.attrs.ResponseClass === 'Error') {
-    const code = textOf(child(message, NS.messages, 'ResponseCode'));
-    throw ewsCodeError(code || 'an error without a ResponseCode', textOf(child(message, NS.messages, 'MessageText')), backOff(child(message, NS.messages, 'MessageXml')));
-  }
+  const failed = messageError(message);
+  if (failed) throw failed.error;
   const folders = child(message, NS.messages, 'Folders');
   const folder = folders?.children.find((c) => c.ns === NS.types);
   if (!folder) throw malformed('the GetFolderResponseMessage holds no Folder');

@@ -7,7 +7,7 @@
 // (https://learn.microsoft.com/exchange/client-developer/web-service-reference/getstreamingevents-operation).
 // Guarantees: elements matched by namespace and local name; nothing we sent is echoed.
 import { AppError } from '../../../shared/errors';
-import { NS, backOff, child, ewsCodeError, ewsDisabled, faultError, malformed, parseEnvelopeBody, statusError, textOf, unauthorized, type EwsResponse, type XmlElement } from './ews-soap';
+import { NS, child, malformed, messageError, responseMessage, textOf, type EwsResponse } from './ews-soap';
 
 /** The events that change an inbox's counts (Types.xsd NotificationEventTypeType). */
 export const COUNT_EVENTS = ['NewMailEvent', 'CreatedEvent', 'DeletedEvent', 'MovedEvent', 'CopiedEvent', 'ModifiedEvent'] as const;
@@ -64,28 +64,7 @@ export function parseStreamingEnvelope(xml: string): StreamingMessage {
   const status = textOf(child(message, NS.messages, 'ConnectionStatus'));
   const notifications = child(message, NS.messages, 'Notifications')?.children ?? [];
   const events = notifications.flatMap((n) => n.children).filter((e) => e.ns === NS.types && e.local.endsWith('Event')).length;
-  return { events, status: status === 'OK' || status === 'Closed' ? status : null, error: errorOf(message) };
-}
-
-function errorOf(message: XmlElement): StreamingMessage['error'] {
-  if (message.attrs.ResponseClass !== 'Error') return null;
-  const code = textOf(child(message, NS.messages, 'ResponseCode')) || 'ErrorInternalServerError';
-  return { code, error: ewsCodeError(code, textOf(child(message, NS.messages, 'MessageText')), backOff(child(message, NS.messages, 'MessageXml'))) };
-}
-
-/** The first response message of a reply, or the AppError its status, fault or shape means. */
-export function responseMessage(res: EwsResponse, tag: string): XmlElement | AppError {
-  if (res.status === 401) return unauthorized(res.headers['x-ms-diagnostics']);
-  if (res.status === 403) return ewsDisabled();
-  const body = parseEnvelopeBody(res.body);
-  const fault = body instanceof AppError ? undefined : child(body, NS.soap, 'Fault');
-  if (fault) return faultError(fault);
-  const byStatus = statusError(res);
-  if (byStatus) return byStatus;
-  if (body instanceof AppError) return body;
-  const response = body.children.find((c) => c.ns === NS.messages && c.local.endsWith('Response'));
-  const message = response && child(response, NS.messages, 'ResponseMessages')?.children.find((c) => c.ns === NS.messages && c.local === tag);
-  return message ?? malformed(`the SOAP Body holds no ${tag}`);
+  return { events, status: status === 'OK' || status === 'Closed' ? status : null, error: messageError(message) };
 }
 
 /**

@@ -17,8 +17,9 @@ import { AppError, isAppError } from '../../../shared/errors';
 import type { Clock, Http, HttpStream, Log } from '../deps';
 import { retryDelayMs, type TimingOptions } from '../retry/backoff';
 import type { AcquiredToken } from '../auth/token-source';
-import { EnvelopeSplitter, buildGetStreamingEventsRequest, buildSubscribeRequest, buildUnsubscribeRequest, parseStreamingEnvelope, parseSubscribeResponse, responseMessage } from './ews-streaming-soap';
+import { EnvelopeSplitter, buildGetStreamingEventsRequest, buildSubscribeRequest, buildUnsubscribeRequest, parseStreamingEnvelope, parseSubscribeResponse } from './ews-streaming-soap';
 import type { MailboxAccount } from './inbox-service';
+import { responseMessage } from './ews-soap';
 
 /** A burst of events is counted once, this long after its first event (≤ 250 ms by design). */
 export const DEBOUNCE_MS = 200;
