@@ -165,6 +165,9 @@ describe.skipIf(!CHROMIUM)(`the extension in Chromium with the real companion an
     // streaming, no 5 s poll asks for a token earlier.
     await waitForText(popup, `${card(ALICE)} [data-testid=state]`, /^Sign-in needed/, 60_000);
     await waitUntil('badge', () => b.badge(), (x) => x.text === '!');
+    // One error box, Entra's reason, with its advice: not the same error twice.
+    const boxes = () => popup.locator(`${card(ALICE)} [data-testid=last-error]`).evaluateAll((els) => els.map((e) => e.getAttribute('data-code')));
+    await waitUntil('the reason shown once', boxes, (codes) => codes.length === 1 && codes[0] === 'needs_consent');
     await screenshot(popup, 'popup-needs-consent');
     await admin.setLifetimes({ accessTokenSeconds: 3_600 });
     const [tab] = await Promise.all([b.ctx.waitForEvent('page'), popup.click(`${card(ALICE)} [data-testid=sign-in-again]`)]);
