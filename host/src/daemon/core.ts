@@ -167,7 +167,9 @@ export class DaemonCore {
     this.deps.log.info('signed in', { account: account.username });
     void this.notifier.notify('signed-in', account.username, 'Signed in: the daemon keeps the grant alive from now on.');
     void this.countQuietly(account.id, 0);
-    return { kind: 'signed-in', account: this.accountStatus(this.tracked.get(account.id)!) };
+    const t = this.tracked.get(account.id);
+    if (!t) throw new AppError('no_account', `${account.username} was signed out while signing in.`, { advice: 'Sign in again.', retryable: false });
+    return { kind: 'signed-in', account: this.accountStatus(t) };
   }
 
   /** Takes an account on: tracked here, its tokens kept fresh, its counts pushed. */
