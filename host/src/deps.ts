@@ -8,8 +8,12 @@
 /** Wall-clock time and waiting. `now` is ms since the epoch. */
 export interface Clock {
   now(): number;
-  /** Resolves after `ms`, or rejects with the signal's reason when aborted. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves after `ms`, or rejects with the signal's reason when aborted. `unref`: the wait
+   * does not keep the process alive (a background retry that must not hold up an exit); if
+   * nothing else is left, the process ends and the wait never resolves.
+   */
+  sleep(ms: number, signal?: AbortSignal, opts?: { unref?: boolean }): Promise<void>;
 }
 
 /** What stat(2) says of a path, as plain data. */
