@@ -114,7 +114,7 @@ export type ExtensionResult = { ok: true; dirs: Record<ExtensionTarget, string>;
 /** `ews-daemon extension [--zip DIR]`: where the builds are and how to load them, or the store archives. */
 export async function runExtension(flags: { zip?: string }, root: string, fs: ArchiveFs): Promise<CommandOutcome<ExtensionResult>> {
   const dirs = { chromium: extensionDir(root, 'chromium'), firefox: extensionDir(root, 'firefox') };
-  if (flags.zip === undefined) return { exitCode: 0, lines: loadingLines(root, EXTENSION_TARGETS, fs.exists).slice(1), result: { ok: true, dirs, archives: [] } };
+  if (flags.zip === undefined) return { exitCode: 0, lines: loadingLines(root, EXTENSION_TARGETS, (p) => fs.exists(p)).slice(1), result: { ok: true, dirs, archives: [] } };
   if (flags.zip.trim() === '') return { exitCode: 2, lines: ['ews-daemon extension: --zip needs the folder to write the archives into'], result: { ok: false, error: '--zip needs a folder' } };
   try {
     const archives = await writeStoreArchives(fs, root, path.resolve(flags.zip));

@@ -115,9 +115,9 @@ export async function runInstall(flags: InstallFlags, ctx: InstallContext): Prom
   const rejected = sortExtensionIds(given).rejected;
   if (rejected.length > 0) return usage('install', `--extension-id ${rejected[0]} is neither a Chromium extension id (32 letters a-p) nor a Firefox add-on id (name@domain or {uuid})`);
   const where = { platform: toPlatform(ctx.platform), homedir: ctx.homedir, env: ctx.env };
-  const common = { ...where, browsers, userDataDir: flags.userDataDir, service: flags.service === true, stateDir: ctx.stateDir, uid: ctx.uid, exists: ctx.fs.exists };
+  const common = { ...where, browsers, userDataDir: flags.userDataDir, service: flags.service === true, stateDir: ctx.stateDir, uid: ctx.uid, exists: (p: string) => ctx.fs.exists(p) };
   try {
-    const templates = await loadTemplates(ctx.repoRoot, ctx.fs.readText);
+    const templates = await loadTemplates(ctx.repoRoot, (p) => ctx.fs.readText(p));
     const plan = planInstall({ ...common, extensionIds: [...given, ...(ctx.configExtensionIds ?? [])], nodePath: ctx.nodePath, repoRoot: ctx.repoRoot, templates });
     if (plan.browsers.length === 0 && !flags.userDataDir) {
       const looked = (['chrome', 'chromium', 'firefox'] as const).map((b) => browserConfigDir(b, where)).join(', ');
@@ -146,7 +146,7 @@ export async function runUninstall(flags: InstallFlags, ctx: InstallContext): Pr
     service: flags.service === true || everything,
     stateDir: ctx.stateDir,
     uid: ctx.uid,
-    exists: ctx.fs.exists,
+    exists: (p) => ctx.fs.exists(p),
     removeWrapper: everything || browsers === 'all',
   });
   return execute(plan, ctx, 'uninstall');
@@ -168,5 +168,5 @@ function withExtension(outcome: InstallOutcome, plan: Plan, ctx: InstallContext,
   const targets = EXTENSION_TARGETS.filter((t) => families.has(t) || (t === 'chromium' && chromiumProfile));
   if (targets.length === 0) return outcome;
   const extension = Object.fromEntries(targets.map((t) => [t, extensionDir(ctx.repoRoot, t)]));
-  return { ...outcome, lines: [...outcome.lines, ...loadingLines(ctx.repoRoot, targets, ctx.fs.exists)], result: { ...outcome.result, extension } };
+  return { ...outcome, lines: [...outcome.lines, ...loadingLines(ctx.repoRoot, targets, (p) => ctx.fs.exists(p))], result: { ...outcome.result, extension } };
 }
