@@ -1,6 +1,7 @@
-// The real FileSystem (deps.ts) over node:fs: the only module outside io/ callers need for
-// files. Each op keeps the contract written on the interface: missing (ENOENT, ENOTDIR) gives
-// null or false where the interface says so, every other error is thrown as Node's own.
+// The real FileSystem (deps.ts) over node:fs: modules outside io/ reach files only through it
+// (scripts/check-imports.mjs). Each op keeps the contract written on the interface: missing
+// (ENOENT, ENOTDIR) gives null or false where the interface says so; every other error is
+// thrown as Node's own.
 import type { Stats } from 'node:fs';
 import { constants, existsSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
