@@ -26,7 +26,7 @@ export async function ensureOwnFolder(fs: OwnFolderFs, dir: string, opts: OwnFol
   const uid = opts.uid ?? process.getuid?.();
   const problems = await othersCanChange(dir, 'the folder', fs, uid);
   const st = await fs.stat(dir);
-  if (!st) throw new AppError('config_invalid', `The daemon's folder ${dir} was removed as it was made.`, { advice: 'Find what removes it, then start again.', retryable: true });
+  if (!st) throw new AppError('config_invalid', `The daemon's folder ${dir} was removed as it was made.`, { advice: 'Find what removes it, then start again.', retryable: false });
   if (!st.isDirectory) problems.push({ text: `${dir} is not a folder`, fix: `rm ${shellQuote(dir)}` });
   else if (uid !== undefined && st.uid !== uid && problems.length === 0) {
     problems.push({ text: `the folder ${dir} belongs to another user (uid ${st.uid})`, fix: `chown ${uid} ${shellQuote(dir)}` });

@@ -181,9 +181,7 @@ async function cacheKeyCheck(d: DoctorDeps, c: Config): Promise<Check> {
 
 function manifestDeps(d: DoctorDeps): ManifestDeps {
   const platform: InstallPlatform = d.platform === 'darwin' || d.platform === 'win32' ? d.platform : 'linux';
-  // A manifest that cannot be read counts as none, as a missing one.
-  const readFile = (p: string) => d.fs.readTextIfExists(p).catch(() => null);
-  return { platform, homedir: d.homedir, env: d.env, readFile, isExecutable: (p) => d.fs.isExecutable(p), exists: (p) => d.fs.exists(p), run: d.run, userDataDir: d.userDataDir };
+  return { platform, homedir: d.homedir, env: d.env, fs: d.fs, run: d.run, userDataDir: d.userDataDir };
 }
 
 function parseJson(text: string): unknown {
