@@ -11,6 +11,8 @@ import { formatError } from './cli/format';
 import { lineWriter } from './cli/line-writer';
 import { terminalJson, terminalText } from './cli/terminal-text';
 import { resolvePaths } from './config/paths';
+import { systemClock } from './io/clock';
+import { nodeFileSystem } from './io/node-fs';
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -71,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     if (stray.length) throw usage(`${name} does not take --${stray.join(', --')} (usage: ews-daemon ${command.usage})`);
     const env = process.env;
     const paths = resolvePaths({ env, platform: process.platform, homedir: os.homedir(), uid: process.getuid?.() }, values.config);
-    const ctx: CliContext = { args: { positionals: rest, values }, paths, env, now: Date.now, out, err, stdin: process.stdin };
+    const ctx: CliContext = { args: { positionals: rest, values }, paths, env, clock: systemClock, fs: nodeFileSystem, out, err, stdin: process.stdin };
     return await command.run(ctx);
   } catch (e) {
     const appError = isAppError(e) ? e : fromUnknown(e);

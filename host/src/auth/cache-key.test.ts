@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { nodeFileSystem } from '../io/node-fs';
 import { resolveCacheKey, SYSTEMD_CREDENTIAL, type CacheKeySources } from './cache-key';
 import { CACHE_KEY_ENTRY, KeyringError, type Keyring } from './keyring';
 
@@ -34,7 +35,7 @@ beforeEach(async () => {
 });
 afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
-const sources = (over: Partial<CacheKeySources> = {}): CacheKeySources => ({ cacheKeyFile: null, credentialsDirectory: undefined, keyring, ...over });
+const sources = (over: Partial<CacheKeySources> = {}): CacheKeySources => ({ cacheKeyFile: null, credentialsDirectory: undefined, keyring, fs: nodeFileSystem, ...over });
 
 async function keyFile(name: string, content: Buffer | string, mode = 0o600): Promise<string> {
   const file = path.join(dir, name);

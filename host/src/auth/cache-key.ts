@@ -6,10 +6,10 @@
 //   4. none: the cache stays plain JSON (0600), and status/doctor say so with the fix.
 // Guarantees: a key is never made while a sealed cache exists (that would orphan it); a locked
 // keyring or an unusable key file is an error, never a silent fall back to a plain cache.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AppError } from '../../../shared/errors';
+import type { FileSystem } from '../deps';
 import { errCode } from '../io/atomic-file';
 import { KEY_BYTES, parseKeyBytes, type CacheKey, type KeySourceKind } from './cache-crypto';
 import { CACHE_KEY_ENTRY, KeyringError, type Keyring } from './keyring';
@@ -30,6 +30,8 @@ export interface CacheKeySources {
   credentialsDirectory: string | undefined;
   /** Loaded lazily by the default (keyring.ts). */
   keyring: Keyring;
+  /** Reads the key files. */
+  fs: Pick<FileSystem, 'stat' | 'readBytes'>;
 }
 
 export const PLAIN_ADVICE =
@@ -43,11 +45,11 @@ export const PLAIN_ADVICE =
  */
 export async function resolveCacheKey(src: CacheKeySources, opts: { create: boolean; only?: KeySourceKind }): Promise<KeyResolution> {
   if (opts.only) return resolveOnly(src, opts.only);
-  if (src.cacheKeyFile !== null) return readKeyFile(src.cacheKeyFile, 'file', true);
+  if (src.cacheKeyFile !== null) return readKeyFile(src.fs, src.cacheKeyFile, 'file', true);
   if (src.credentialsDirectory) {
     const cred = path.join(src.credentialsDirectory, SYSTEMD_CREDENTIAL);
     // systemd makes the credentials folder readable by the unit's user only: no mode check.
-    if (await fs.stat(cred).then(() => true, () => false)) return readKeyFile(cred, 'systemd', false);
+    if (await src.fs.stat(cred).then((st) => st !== null, () => false)) return readKeyFile(src.fs, cred, 'systemd', false);
   }
   return fromKeyring(src.keyring, opts.create);
 }
@@ -55,9 +57,9 @@ export async function resolveCacheKey(src: CacheKeySources, opts: { create: bool
 async function resolveOnly(src: CacheKeySources, only: KeySourceKind): Promise<KeyResolution> {
   const none: KeyResolution = { kind: 'none', why: `no ${only} key`, advice: PLAIN_ADVICE };
   if (only === 'keyring') return fromKeyring(src.keyring, false);
-  if (only === 'file') return src.cacheKeyFile === null ? none : readKeyFile(src.cacheKeyFile, 'file', true);
+  if (only === 'file') return src.cacheKeyFile === null ? none : readKeyFile(src.fs, src.cacheKeyFile, 'file', true);
   const cred = src.credentialsDirectory ? path.join(src.credentialsDirectory, SYSTEMD_CREDENTIAL) : null;
-  return cred === null ? none : readKeyFile(cred, 'systemd', false);
+  return cred === null ? none : readKeyFile(src.fs, cred, 'systemd', false);
 }
 
 async function fromKeyring(keyring: Keyring, create: boolean): Promise<KeyResolution> {
@@ -96,22 +98,19 @@ async function makeKeyringKey(keyring: Keyring): Promise<KeyResolution> {
   return { kind: 'key', key: { key, source: 'keyring', where: 'OS keyring' } };
 }
 
-async function readKeyFile(file: string, source: 'file' | 'systemd', checkMode: boolean): Promise<KeyResolution> {
+async function readKeyFile(fs: CacheKeySources['fs'], file: string, source: 'file' | 'systemd', checkMode: boolean): Promise<KeyResolution> {
   const what = source === 'file' ? `"cacheKeyFile" ${file}` : `the systemd credential ${file}`;
   const fail = (problem: string, advice: string): KeyResolution => ({ kind: 'error', source, error: keyErr(source === 'file' ? 'config_invalid' : 'cache_key_missing', `${what}: ${problem}.`, advice) });
-  let st;
-  try {
-    st = await fs.stat(file);
-  } catch (err) {
-    const code = errCode(err);
-    return fail(code === 'ENOENT' ? 'no such file' : `cannot be read (${code || String(err)})`, `Make it: \`head -c 32 /dev/urandom > ${file}; chmod 600 ${file}\`, or fix the path.`);
+  const st = await fs.stat(file).catch((err: unknown) => errCode(err) || String(err));
+  if (st === null || typeof st === 'string') {
+    return fail(st === null ? 'no such file' : `cannot be read (${st})`, `Make it: \`head -c 32 /dev/urandom > ${file}; chmod 600 ${file}\`, or fix the path.`);
   }
   const uid = process.getuid?.();
   if (checkMode && process.platform !== 'win32') {
     if ((st.mode & 0o077) !== 0) return fail(`others may read it (mode ${(st.mode & 0o777).toString(8)})`, `Run \`chmod 600 ${file}\`.`);
     if (uid !== undefined && st.uid !== uid) return fail(`it belongs to another user (uid ${st.uid})`, `Run \`chown ${uid} ${file}\` or use a key file of your own.`);
   }
-  const parsed = parseKeyBytes(await fs.readFile(file));
+  const parsed = parseKeyBytes(await fs.readBytes(file));
   if ('error' in parsed) return fail(parsed.error, 'Write a new key only if no cache was sealed with the old one (else restore the old key).');
   return { kind: 'key', key: { key: parsed.key, source, where: file } };
 }

@@ -2,10 +2,8 @@
 // the plain cache itself, in place under the cache lock, and its corrupt copies moved aside.
 // Guarantees: each file is replaced whole (temp file, fsync, rename), so a kill at any moment
 // leaves the plain version or the sealed one, both readable with the key; nothing is dropped.
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Log } from '../deps';
-import { writeFileAtomic } from '../io/atomic-file';
+import type { FileSystem, Log } from '../deps';
 import { withLock } from '../io/file-lock';
 import { isSealed } from './cache-crypto';
 import type { CacheProtector } from './cache-protector';
@@ -15,6 +13,7 @@ export interface Sealing {
   file: string;
   protector: CacheProtector;
   log: Log;
+  fs: Pick<FileSystem, 'readdir' | 'readBytes' | 'writeFileAtomic'>;
 }
 
 /**
@@ -31,7 +30,7 @@ export function sealPlainFile(s: Sealing & { lockFile: string; lockTimeoutMs?: n
       const decoded = s.protector.decode(snap.bytes);
       // Corrupt: the store's load moves it aside as before.
       if (decoded.kind !== 'text' || !isJsonObject(decoded.text)) return false;
-      await writeFileAtomic(s.file, s.protector.encode(decoded.text), { mode: 0o600 });
+      await s.fs.writeFileAtomic(s.file, s.protector.encode(decoded.text), 0o600);
       const done = reseal ? 'sealed the token cache again with the new key' : 'encrypted the plain token cache';
       s.log.info(done, { file: s.file, key: s.protector.describe().kind });
       return true;
@@ -47,12 +46,12 @@ export function sealPlainFile(s: Sealing & { lockFile: string; lockTimeoutMs?: n
 export async function sealCorruptCopies(s: Sealing): Promise<void> {
   const dir = path.dirname(s.file);
   const prefix = `${path.basename(s.file)}.corrupt-`;
-  for (const name of await fs.readdir(dir)) {
+  for (const name of await s.fs.readdir(dir)) {
     if (!name.startsWith(prefix)) continue;
     const copy = path.join(dir, name);
-    const bytes = await fs.readFile(copy).catch(() => null);
+    const bytes = await s.fs.readBytes(copy).catch(() => null);
     if (bytes === null || isSealed(bytes)) continue;
-    await writeFileAtomic(copy, s.protector.encode(bytes), { mode: 0o600 });
+    await s.fs.writeFileAtomic(copy, s.protector.encode(bytes), 0o600);
     s.log.info('encrypted a corrupt token-cache copy', { file: copy });
   }
 }

@@ -32,9 +32,9 @@ export class CacheProtector {
 
   /** Without `resolve` the cache is plain (tests, and callers that never want a key). */
   constructor(
-    private readonly resolve?: ResolveKey,
-    /** Stamps the error's `at` (ms since the epoch). */
-    private readonly now: () => number = Date.now,
+    private readonly resolve: ResolveKey | undefined,
+    /** Stamps the error's `at` (ms since the epoch): the store's Clock. */
+    private readonly now: () => number,
   ) {}
 
   /** For status and tokens: where the key is, or why there is none. */

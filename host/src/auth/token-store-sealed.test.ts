@@ -17,7 +17,8 @@ import { TokenStore } from './token-store';
 const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
 const alice: FixtureAccount = { uid: 'aaaa', utid: 'tenant', username: 'alice@contoso.example', name: 'Alice' };
 const bob: FixtureAccount = { uid: 'bbbb', utid: 'tenant', username: 'bob@contoso.example', name: 'Bob' };
-const clock: Clock = { now: () => Date.UTC(2025, 0, 2), sleep: () => Promise.resolve() };
+/** Time stands still: a sleep (the background retry of a failed write) never ends. */
+const clock: Clock = { now: () => Date.UTC(2025, 0, 2), sleep: () => new Promise<void>(() => undefined) };
 const lines: string[] = [];
 const log: Log = {
   debug: (m) => void lines.push(m),

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfidentialClientApplication, TokenCacheContext } from '@azure/msal-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitUntil } from '../../../test/support/wait';
 import { makeCacheJson, type FixtureAccount } from '../../../test/token-store/msal-cache-fixture';
 import type { Clock, Log, LogFields } from '../deps';
 import { TokenStore } from './token-store';
@@ -31,7 +32,22 @@ class RecordingLog implements Log {
 }
 
 const FIXED_NOW = Date.UTC(2025, 0, 2, 3, 4, 5, 6);
-const fixedClock: Clock = { now: () => FIXED_NOW, sleep: () => Promise.resolve() };
+/** Time stands still: FIXED_NOW, and a sleep (the background retry of a failed write) never ends. */
+const fixedClock: Clock = { now: () => FIXED_NOW, sleep: () => new Promise<void>(() => undefined) };
+
+/** Time stands still until a test lets the waiting sleeps end (`wake`). */
+class ManualClock implements Clock {
+  readonly waiting: { ms: number; unref: boolean; end: () => void }[] = [];
+  now() {
+    return FIXED_NOW;
+  }
+  sleep(ms: number, _signal?: AbortSignal, opts: { unref?: boolean } = {}) {
+    return new Promise<void>((end) => this.waiting.push({ ms, unref: opts.unref === true, end }));
+  }
+  wake() {
+    for (const w of this.waiting.splice(0)) w.end();
+  }
+}
 const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
 const SCOPE = 'https://outlook.office365.com/EWS.AccessAsUser.All';
 const alice: FixtureAccount = { uid: 'aaaa', utid: 'tenant', username: 'alice@contoso.example', name: 'Alice' };
@@ -72,7 +88,7 @@ function makeApp(store: TokenStore) {
   });
 }
 
-const newStore = (extra: { lockTimeoutMs?: number } = {}) => new TokenStore({ file, log, clock: fixedClock, ...extra });
+const newStore = (extra: { lockTimeoutMs?: number; clock?: Clock } = {}) => new TokenStore({ file, log, clock: fixedClock, ...extra });
 const usernames = async (app: ConfidentialClientApplication) => (await app.getTokenCache().getAllAccounts()).map((a) => a.username).sort();
 const mode = async (p: string) => (await fs.stat(p)).mode & 0o777;
 
@@ -196,6 +212,27 @@ describe('TokenStore with MSAL', () => {
     await store.flush();
     expect(store.stats.writes).toBe(1);
     expect(Object.keys((JSON.parse(await fs.readFile(file, 'utf8')) as { Account: object }).Account)).toEqual([]);
+  });
+
+  it('writes a change it could not write on its own, 5 s later, though nothing asks for a token', async () => {
+    await fs.writeFile(file, cacheWith(alice), { mode: 0o600 });
+    const clock = new ManualClock();
+    const store = newStore({ lockTimeoutMs: 100, clock });
+    const app = makeApp(store);
+    const [account] = await app.getTokenCache().getAllAccounts();
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(holder);
+    await new Promise((r) => holder.once('spawn', r));
+    await fs.writeFile(`${file}.lock`, JSON.stringify({ pid: holder.pid, hostname: os.hostname(), acquiredAt: Date.now(), token: 'ab'.repeat(16) }));
+    await app.getTokenCache().removeAccount(account!);
+    expect(store.stats.writes).toBe(0);
+    // One retry waits, 5 s, unref'd: it must not keep a stopping daemon alive.
+    expect(clock.waiting.map((w) => ({ ms: w.ms, unref: w.unref }))).toEqual([{ ms: 5_000, unref: true }]);
+    await fs.rm(`${file}.lock`);
+    clock.wake();
+    await waitUntil('the retried write', async () => store.stats.writes, (n) => n === 1);
+    expect(Object.keys((JSON.parse(await fs.readFile(file, 'utf8')) as { Account: object }).Account)).toEqual([]);
+    expect(clock.waiting).toEqual([]); // written: no further retry waits
   });
 });
 

@@ -11,15 +11,14 @@
 // for the whole cache. One daemon per user owns the cache (the daemon lock), so another writer
 // is rare, and MSAL only writes after it changed something; merging two views of a refresh-token
 // rotation could not pick a winner better than that anyway.
-import { statSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ICachePlugin, ISerializableTokenCache, TokenCacheContext } from '@azure/msal-node';
-import type { Clock, Log } from '../deps';
+import type { Clock, FileSystem, Log } from '../deps';
 import type { AppError } from '../../../shared/errors';
 import type { CacheKeyInfo } from '../../../shared/protocol';
-import { ensurePrivateDir, errCode, removeStaleTempFiles, writeFileAtomic } from '../io/atomic-file';
+import { ensurePrivateDir, errCode, removeStaleTempFiles } from '../io/atomic-file';
 import { systemClock } from '../io/clock';
+import { nodeFileSystem } from '../io/node-fs';
 import { removeOrphanBreakMarkers, withLock } from '../io/file-lock';
 import { isSealed } from './cache-crypto';
 import { CacheProtector, type ResolveKey } from './cache-protector';
@@ -34,6 +33,8 @@ export interface TokenStoreDeps {
   lockTimeoutMs?: number;
   /** Names the moved-aside corrupt file and spaces write retries (default: the system clock). */
   clock?: Clock;
+  /** Stats, tightens and moves the cache file (default: the real file system). */
+  fs?: FileSystem;
   /** Finds the key that seals the file (cache-key.ts); without it the file stays plain JSON. */
   resolveKey?: ResolveKey;
 }
@@ -66,18 +67,20 @@ export class TokenStore implements ICachePlugin {
   private pendingWrites = 0;
   /** When an access may next retry a failed write (flush always does). */
   private retryWriteAt = 0;
-  /** The pending background retry of failed writes (scheduleRetry). */
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** True while a background retry of failed writes waits (scheduleRetry). */
+  private retryPending = false;
   private opening: Promise<void> | undefined;
   /** True once open() succeeded: before that nothing is written (the key may be unknown). */
   private opened = false;
   private readonly lockFile: string;
   private readonly clock: Clock;
+  private readonly fs: FileSystem;
   private readonly protector: CacheProtector;
 
   constructor(private readonly deps: TokenStoreDeps) {
     this.lockFile = `${deps.file}.lock`;
     this.clock = deps.clock ?? systemClock;
+    this.fs = deps.fs ?? nodeFileSystem;
     this.protector = new CacheProtector(deps.resolveKey, () => this.clock.now());
   }
 
@@ -157,7 +160,7 @@ export class TokenStore implements ICachePlugin {
     const current = await readHead(this.deps.file);
     await this.protector.prepare(current);
     if (this.protector.sealing) {
-      const sealing = { file: this.deps.file, lockFile: this.lockFile, lockTimeoutMs: this.deps.lockTimeoutMs, protector: this.protector, log: this.deps.log };
+      const sealing = { file: this.deps.file, lockFile: this.lockFile, lockTimeoutMs: this.deps.lockTimeoutMs, protector: this.protector, log: this.deps.log, fs: this.fs };
       const moveOver = current !== null && (!isSealed(current) || this.protector.needsReseal(current));
       if (moveOver && (await sealPlainFile(sealing))) this.stats.writes++;
       await sealCorruptCopies(sealing);
@@ -167,9 +170,9 @@ export class TokenStore implements ICachePlugin {
 
   private async tightenMode(): Promise<void> {
     if (IS_WINDOWS) return;
-    const st = await fs.stat(this.deps.file).catch(() => null);
+    const st = await this.fs.stat(this.deps.file).catch(() => null);
     if (!st || (st.mode & 0o077) === 0) return;
-    await fs.chmod(this.deps.file, 0o600);
+    await this.fs.chmod(this.deps.file, 0o600);
     this.deps.log.warn('the token cache file was readable by other users; made it 0600 (anyone who read it may hold your tokens: sign out and in again if in doubt)', {
       file: this.deps.file,
       mode: (st.mode & 0o777).toString(8),
@@ -239,9 +242,9 @@ export class TokenStore implements ICachePlugin {
         if (this.signature() !== badSig) return false;
         const stamp = new Date(this.clock.now()).toISOString().replace(/[-:.]/g, '');
         const aside = `${file}.corrupt-${stamp}`;
-        await fs.rename(file, aside);
-        if (!IS_WINDOWS) await fs.chmod(aside, 0o600);
-        if (this.protector.sealing) await sealCorruptCopies({ file, protector: this.protector, log });
+        await this.fs.rename(file, aside);
+        if (!IS_WINDOWS) await this.fs.chmod(aside, 0o600);
+        if (this.protector.sealing) await sealCorruptCopies({ file, protector: this.protector, log, fs: this.fs });
         const outcome =
           heldEntries > 0
             ? 'this process still holds the accounts and writes them back'
@@ -280,14 +283,15 @@ export class TokenStore implements ICachePlugin {
   /**
    * A failed write (a full disk) is also retried on its own, every RETRY_WRITE_AFTER_MS until it
    * succeeds: the cache reaches the disk once space returns even if nothing asks for a token.
+   * The wait is unref'd: it never keeps a stopping daemon alive.
    */
   private scheduleRetry(): void {
-    if (this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
+    if (this.retryPending) return;
+    this.retryPending = true;
+    void this.clock.sleep(RETRY_WRITE_AFTER_MS, undefined, { unref: true }).then(() => {
+      this.retryPending = false;
       for (const cache of this.unsaved) void this.enqueueWrite(cache);
-    }, RETRY_WRITE_AFTER_MS);
-    this.retryTimer.unref?.();
+    });
   }
 
   private async writeLocked(cache: ISerializableTokenCache): Promise<void> {
@@ -297,7 +301,7 @@ export class TokenStore implements ICachePlugin {
     }
     const text = cache.serialize();
     this.protector.assertWritable(await readHead(this.deps.file));
-    await writeFileAtomic(this.deps.file, this.protector.encode(text), { mode: 0o600 });
+    await this.fs.writeFileAtomic(this.deps.file, this.protector.encode(text), 0o600);
     this.stats.writes++;
     this.loaded.set(cache, this.signature());
     this.keys.set(cache, entryKeys(text));
@@ -305,16 +309,12 @@ export class TokenStore implements ICachePlugin {
 
   /**
    * A change of inode, size or times means someone replaced or rewrote the file. Synchronous on
-   * purpose: a local stat takes ~3 µs, the thread-pool round trip of fs.promises.stat ~40 µs,
-   * and this runs on every token request.
+   * purpose (FileSystem.statSync): a local stat takes ~3 µs, the thread-pool round trip of the
+   * promise form ~40 µs, and this runs on every token request.
    */
   private signature(): string {
-    try {
-      return signatureOf(statSync(this.deps.file));
-    } catch (err) {
-      if (errCode(err) === 'ENOENT') return ABSENT;
-      throw err;
-    }
+    const st = this.fs.statSync(this.deps.file);
+    return st ? signatureOf(st) : ABSENT;
   }
 
   /** Bytes and signature of the same file version; null when there is no file. */

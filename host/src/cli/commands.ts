@@ -1,7 +1,6 @@
 // The CLI's commands as a flat table: each names its options and runs against the daemon's
 // socket (starting the daemon when none answers, unless --no-start). With --json a command
 // prints exactly the result of the protocol method of the same meaning.
-import { existsSync } from 'node:fs';
 import { AppError, isAppError, toRpcError } from '../../../shared/errors';
 import type { AccountStatus, MethodName, ParamsOf, ResultOf } from '../../../shared/protocol';
 import { loadConfig } from '../config/load-config';
@@ -18,11 +17,11 @@ export type { Call, CliContext, Command } from './cli-context';
 export async function openClient(ctx: CliContext): Promise<RpcClient> {
   // No daemon yet: check the config and the state folder first, so a broken one is reported
   // now, by key or path with its fix, rather than as a daemon that never came up.
-  if (!existsSync(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) {
-    await loadConfig(ctx.paths.configFile);
-    await ensureOwnFolder(ctx.paths.stateDir, { allowLinks: [ctx.paths.configFile] });
+  if (!ctx.fs.exists(ctx.paths.socketPath) && ctx.args.values['no-start'] !== true) {
+    await loadConfig(ctx.paths.configFile, ctx.fs);
+    await ensureOwnFolder(ctx.fs, ctx.paths.stateDir, { allowLinks: [ctx.paths.configFile] });
   }
-  return RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true });
+  return RpcClient.connect({ socketPath: ctx.paths.socketPath, logFile: ctx.paths.logFile, noStart: ctx.args.values['no-start'] === true, clock: ctx.clock });
 }
 
 /** One connection to the daemon for the calls `fn` makes (starting the daemon unless --no-start). */
@@ -53,7 +52,7 @@ const status: Command = {
   options: [],
   async run(ctx) {
     const s = await rpc(ctx, 'status');
-    print(ctx, s, () => [...formatStatus(s, ctx.now()), ...logPausedLines(s, ctx.now())]);
+    print(ctx, s, () => [...formatStatus(s, ctx.clock.now()), ...logPausedLines(s, ctx.clock.now())]);
     return s.accounts.some((a) => a.state.kind === 'needs-consent') ? 3 : 0;
   },
 };
@@ -75,7 +74,7 @@ const inbox: Command = {
       if (ctx.args.values.json) return print(ctx, count, () => []);
       // The human line also says when the token renews: the account's status has it.
       const a = (await call('status')).accounts.find((x) => x.username === count.account);
-      return print(ctx, count, () => [formatInboxLine(count, ctx.now(), a), ...staleLines(count)]);
+      return print(ctx, count, () => [formatInboxLine(count, ctx.clock.now(), a), ...staleLines(count)]);
     });
   },
 };
@@ -97,7 +96,7 @@ function logPausedLines(s: ResultOf<'status'>, now: number): string[] {
 async function inboxEach(ctx: CliContext, call: Call, accounts: AccountStatus[], maxAgeMs: number | undefined): Promise<number> {
   const results = await Promise.all(accounts.map((a) => call('inbox.count', { account: a.id, maxAgeMs }).then((count) => ({ a, count }), (e: unknown) => ({ a, e }))));
   if (ctx.args.values.json) ctx.out(JSON.stringify(results.map((r) => ('count' in r ? r.count : { account: r.a.username, error: isAppError(r.e) ? toRpcError(r.e) : String(r.e) })), null, 2));
-  else for (const r of results) ctx.out('count' in r ? formatInboxLine(r.count, ctx.now(), r.a) : `${r.a.username}  ${isAppError(r.e) ? r.e.message : String(r.e)}`);
+  else for (const r of results) ctx.out('count' in r ? formatInboxLine(r.count, ctx.clock.now(), r.a) : `${r.a.username}  ${isAppError(r.e) ? r.e.message : String(r.e)}`);
   return results.every((r) => 'count' in r) ? 0 : 1;
 }
 
@@ -107,7 +106,7 @@ const tokens: Command = {
   options: ['account'],
   async run(ctx) {
     const v = await rpc(ctx, 'tokens.view', { account: account(ctx) });
-    return print(ctx, v, () => formatTokens(v, ctx.now()));
+    return print(ctx, v, () => formatTokens(v, ctx.clock.now()));
   },
 };
 
@@ -164,13 +163,13 @@ async function interactiveConsent(ctx: CliContext, begun: ResultOf<'consent.begi
   const complete = (redirectUrl: string) => rpc(ctx, 'consent.complete', { redirectUrl }).catch((e: unknown) => Promise.reject(terminalSafeError(e)));
   const r = paste
     ? await complete(await readPastedUrl(ctx.stdin, ctx.err))
-    : await listenForReply(begun.redirectUri, begun.state, begun.expiresAt, complete, (x) => describeCompletion(x, ctx)[0] ?? 'Done');
+    : await listenForReply(ctx.clock, begun.redirectUri, begun.state, begun.expiresAt, complete, (x) => describeCompletion(x, ctx)[0] ?? 'Done');
   return print(ctx, r, () => describeCompletion(r, ctx));
 }
 
 function describeCompletion(r: ResultOf<'consent.complete'>, ctx: CliContext): string[] {
   if (r.kind === 'admin-consented') return [`Admin consent granted for tenant ${r.tenant}.`];
-  return [`Signed in as ${r.account.username}`, ...formatAccount(r.account, ctx.now()).slice(1)];
+  return [`Signed in as ${r.account.username}`, ...formatAccount(r.account, ctx.clock.now()).slice(1)];
 }
 
 function seconds(v: unknown, flag: string): number {

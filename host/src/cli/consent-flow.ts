@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import http from 'node:http';
 import readline from 'node:readline';
 import { AppError, isAppError } from '../../../shared/errors';
+import type { Clock } from '../deps';
 
 export interface BrowserEnv {
   env: Record<string, string | undefined>;
@@ -77,8 +78,9 @@ export function terminalSafeError(e: unknown): unknown {
  * navigating there) is answered 404/400 and changes nothing: only the right browser tab can
  * finish or abort the sign-in. Every loopback address of the Reply URL's host is bound, or the
  * listener fails naming the one it could not (someone else on it would receive the code).
+ * Nobody back by `deadline` (the sign-in's expiry, ms on `clock`): consent_expired.
  */
-export async function listenForReply<T>(redirectUri: string, state: string, deadline: number, complete: (url: string) => Promise<T>, describe: (r: T) => string): Promise<T> {
+export async function listenForReply<T>(clock: Clock, redirectUri: string, state: string, deadline: number, complete: (url: string) => Promise<T>, describe: (r: T) => string): Promise<T> {
   const target = loopbackTarget(redirectUri);
   if (!target) throw new AppError('invalid_params', `--listen needs an http://localhost Reply URL; ${redirectUri} is not one.`, { advice: 'Use --paste, or set "redirectUri" to e.g. http://localhost:53100/callback (and register it in Entra).', retryable: false });
   // Nothing is served until every address is ours: a request meanwhile gets 503.
@@ -86,14 +88,18 @@ export async function listenForReply<T>(redirectUri: string, state: string, dead
   const servers = await bindAll(target, (req, res) => onRequest(req, res));
   try {
     return await new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AppError('consent_expired', 'Nobody came back to the Reply URL within 10 minutes.', { advice: 'Run `ews-daemon consent` again.', retryable: false })), Math.max(0, deadline - Date.now()));
+      const expiry = new AbortController();
+      clock.sleep(Math.max(0, deadline - clock.now()), expiry.signal).then(
+        () => reject(new AppError('consent_expired', 'Nobody came back to the Reply URL within 10 minutes.', { advice: 'Run `ews-daemon consent` again.', retryable: false })),
+        () => undefined, // settled first: the wait was aborted
+      );
       let taken = false;
       onRequest = (req, res) => {
         const url = new URL(req.url ?? '/', redirectUri);
         if (url.pathname !== target.path) return void res.writeHead(404).end();
         if (url.searchParams.get('state') !== state || taken) return void page(res, 400, 'Not this sign-in', 'This address does not carry the sign-in the terminal waits for; it was ignored.');
         taken = true;
-        const settle = (fn: () => void) => (clearTimeout(timer), fn());
+        const settle = (fn: () => void) => (expiry.abort(), fn());
         complete(url.toString()).then(
           (r) => settle(() => (page(res, 200, 'Signed in', `${escapeHtml(describe(r))}. You may close this tab.`), resolve(r))),
           (e: unknown) => {

@@ -19,12 +19,12 @@ export async function deviceCodeConsent(ctx: CliContext, session: Session, descr
     if (json) ctx.out(JSON.stringify({ userCode: begun.userCode, verificationUri: begun.verificationUri, expiresAt: begun.expiresAt, message: begun.message }));
     else {
       ctx.err(`To sign in, open ${begun.verificationUri} on any device and enter the code\n\n  ${begun.userCode}\n`);
-      ctx.err(`The code expires ${formatIn(begun.expiresAt, ctx.now())}. Waiting for you to sign in (Ctrl-C cancels)…`);
+      ctx.err(`The code expires ${formatIn(begun.expiresAt, ctx.clock.now())}. Waiting for you to sign in (Ctrl-C cancels)…`);
     }
     const onInterrupt = () => void call('consent.deviceCode.cancel', { flowId: begun.flowId }).catch(() => undefined);
     process.once('SIGINT', onInterrupt);
     try {
-      const r = await call('consent.deviceCode.wait', { flowId: begun.flowId }, { timeoutMs: Math.max(0, begun.expiresAt - ctx.now()) + WAIT_MARGIN_MS });
+      const r = await call('consent.deviceCode.wait', { flowId: begun.flowId }, { timeoutMs: Math.max(0, begun.expiresAt - ctx.clock.now()) + WAIT_MARGIN_MS });
       if (json) ctx.out(JSON.stringify(r));
       else for (const line of describe(r)) ctx.out(line);
       return 0;

@@ -1,11 +1,9 @@
 // Commands that are not one protocol call: running the daemon itself, watching the count
 // (watch.ts), and (with the installer) setting up browsers and services.
-import { existsSync } from 'node:fs';
 import { PRODUCT_VERSION } from '../../../shared/constants';
 import { loadConfig } from '../config/load-config';
 import { runDaemon } from '../daemon/run';
 import { ensureOwnFolder } from '../config/state-folder';
-import { systemClock } from '../io/clock';
 import { createLog } from '../io/log';
 import { realDoctorDeps, formatDoctor, runDoctor } from '../install/doctor';
 import { runExtension } from '../install/extension-builds';
@@ -23,7 +21,7 @@ const run: Command = {
     const { paths } = ctx;
     // The folder is checked and the log opened (synchronously) before anything logs; a folder
     // others control is refused here, with nowhere safe to log to: the error goes to stderr.
-    await ensureOwnFolder(paths.stateDir, { allowLinks: [paths.configFile] });
+    await ensureOwnFolder(ctx.fs, paths.stateDir, { allowLinks: [paths.configFile] });
     const log = createLog({ destination: paths.logFile, level: ctx.env.EWS_DAEMON_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
     // A daemon started in the background (by the CLI or a browser's native host) has no terminal:
     // the log is where its reason for not starting must be found.
@@ -32,7 +30,7 @@ const run: Command = {
       await log.close();
       throw e;
     };
-    const config = await loadConfig(paths.configFile).catch(cannotStart);
+    const config = await loadConfig(paths.configFile, ctx.fs).catch(cannotStart);
     const stopRequested = new Promise<void>((resolve) => {
       process.once('SIGTERM', () => resolve());
       process.once('SIGINT', () => resolve());
@@ -50,7 +48,8 @@ const run: Command = {
       await runDaemon({
         config,
         paths,
-        clock: systemClock,
+        clock: ctx.clock,
+        fs: ctx.fs,
         log,
         stopRequested,
         // The test stack sets it: every answer the daemon gives is then checked against the protocol.
@@ -74,7 +73,7 @@ function installFlags(ctx: CliContext) {
 
 /** The config's extensionIds, when there is a readable config; install works without one. */
 async function configExtensionIds(ctx: CliContext): Promise<string[]> {
-  return loadConfig(ctx.paths.configFile).then((c) => c.extensionIds, () => []);
+  return loadConfig(ctx.paths.configFile, ctx.fs).then((c) => c.extensionIds, () => []);
 }
 
 function report(ctx: CliContext, outcome: CommandOutcome<unknown>): number {
@@ -90,7 +89,7 @@ const install: Command = {
   usage: 'install [--browser NAME|all]... [--user-data-dir DIR] [--extension-id ID]... [--service]',
   options: INSTALL_OPTIONS,
   async run(ctx) {
-    const context = realInstallContext({ env: ctx.env, paths: ctx.paths, configExtensionIds: await configExtensionIds(ctx) });
+    const context = realInstallContext({ env: ctx.env, paths: ctx.paths, fs: ctx.fs, configExtensionIds: await configExtensionIds(ctx) });
     return report(ctx, await runInstall(installFlags(ctx), context));
   },
 };
@@ -100,7 +99,7 @@ const uninstall: Command = {
   usage: 'uninstall [--browser NAME|all]... [--user-data-dir DIR] [--service]',
   options: INSTALL_OPTIONS,
   async run(ctx) {
-    return report(ctx, await runUninstall(installFlags(ctx), realInstallContext({ env: ctx.env, paths: ctx.paths })));
+    return report(ctx, await runUninstall(installFlags(ctx), realInstallContext({ env: ctx.env, paths: ctx.paths, fs: ctx.fs })));
   },
 };
 
@@ -111,7 +110,7 @@ const doctor: Command = {
   async run(ctx) {
     const http = createHttp({ userAgent: `ews-daemon/${PRODUCT_VERSION}` });
     try {
-      const deps = realDoctorDeps({ env: ctx.env, paths: ctx.paths, http, loadConfig, userDataDir: ctx.args.values['user-data-dir'] as string | undefined });
+      const deps = realDoctorDeps({ env: ctx.env, paths: ctx.paths, http, clock: ctx.clock, fs: ctx.fs, loadConfig: (file) => loadConfig(file, ctx.fs), userDataDir: ctx.args.values['user-data-dir'] as string | undefined });
       const result = await runDoctor(deps);
       if (ctx.args.values.json) ctx.out(JSON.stringify(result, null, 2));
       else for (const line of formatDoctor(result)) ctx.out(line);
@@ -127,7 +126,7 @@ const extension: Command = {
   usage: 'extension [--zip DIR]',
   options: ['zip'],
   async run(ctx) {
-    return report(ctx, await runExtension({ zip: ctx.args.values.zip as string | undefined }, packageRoot(), existsSync));
+    return report(ctx, await runExtension({ zip: ctx.args.values.zip as string | undefined }, packageRoot(ctx.fs), ctx.fs));
   },
 };
 

@@ -2,7 +2,6 @@
 // "clientSecretFrom": "keyring". `set` reads the secret from stdin (a terminal does not echo
 // it; a pipe is read to its end), never prints it, and never puts it in an argument (`ps` would
 // show it). The entry is per client id (auth/client-secret.ts), so the config must name one.
-import fs from 'node:fs/promises';
 import { AppError } from '../../../shared/errors';
 import { clientSecretEntry, KeyringError, osKeyring } from '../auth/keyring';
 import type { CliContext, Command } from './cli-context';
@@ -41,7 +40,7 @@ function say(ctx: CliContext, result: Record<string, unknown>, line: string): nu
 /** The config's clientId, read without checking the rest (its credential may be the one missing). */
 async function configClientId(ctx: CliContext): Promise<string> {
   const file = ctx.paths.configFile;
-  const text = await fs.readFile(file, 'utf8').catch(() => null);
+  const text = await ctx.fs.readText(file).catch(() => null);
   let clientId: unknown;
   try {
     clientId = text === null ? undefined : (JSON.parse(text.replace(/^\uFEFF/, '')) as { clientId?: unknown }).clientId;

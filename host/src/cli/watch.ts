@@ -35,7 +35,11 @@ export const watch: Command = {
         ctx.err(`ews-daemon: ${outcome.advice}`);
         return 3;
       }
-      const again = await Promise.race([interrupted, new Promise<Outcome>((r) => setTimeout(() => r({ kind: 'closed' }), RECONNECT_MS))]);
+      const pause = new AbortController();
+      const paused = ctx.clock.sleep(RECONNECT_MS, pause.signal).then((): Outcome => ({ kind: 'closed' }));
+      const again = await Promise.race([interrupted, paused]);
+      pause.abort(); // interrupted during the pause: no timer left to keep the process up
+      await paused.catch(() => undefined);
       if (again.kind === 'interrupted') return 0;
     }
   },

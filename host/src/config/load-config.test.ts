@@ -6,7 +6,8 @@ import forge from 'node-forge';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors';
 import { DEFAULTS } from './config';
-import { loadConfig, locateJsonError, nodeConfigFs, type ConfigFs } from './load-config';
+import { nodeFileSystem } from '../io/node-fs';
+import { loadConfig, locateJsonError, type ConfigFs } from './load-config';
 
 const CLIENT_ID = '6e1f0a52-7b3c-4d8e-9f10-2a3b4c5d6e7f';
 const SECRET = 'Xy8Q~not-a-real-secret-but-treated-as-one';
@@ -30,7 +31,7 @@ async function write(name: string, content: string, mode = 0o600): Promise<strin
   return p;
 }
 const writeConfig = (value: unknown, mode = 0o600) => write('config.json', typeof value === 'string' ? value : JSON.stringify(value, null, 2), mode);
-const load = (opts: { fs?: ConfigFs; platform?: NodeJS.Platform; now?: number } = {}) => loadConfig(file, opts.fs ?? nodeConfigFs, { platform: opts.platform ?? 'linux', now: opts.now ?? NOW });
+const load = (opts: { fs?: ConfigFs; platform?: NodeJS.Platform; now?: number } = {}) => loadConfig(file, opts.fs ?? nodeFileSystem, { platform: opts.platform ?? 'linux', now: opts.now ?? NOW });
 
 async function refusal(opts: Parameters<typeof load>[0] = {}): Promise<AppError> {
   const e = await load(opts).then(
@@ -167,7 +168,7 @@ describe('loadConfig: problems', () => {
   });
 
   it('names the errno of a config file it may not read', async () => {
-    const denied: ConfigFs = { readFile: async () => Promise.reject(Object.assign(new Error('denied'), { code: 'EACCES' })), stat: async () => ({ mode: 0o600 }) };
+    const denied: ConfigFs = { ...nodeFileSystem, readText: async () => Promise.reject(Object.assign(new Error('denied'), { code: 'EACCES' })) };
     expect((await refusal({ fs: denied })).message).toBe(`${file}: cannot be read (EACCES: permission denied)`);
   });
 });

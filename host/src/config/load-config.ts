@@ -4,9 +4,11 @@
 // reported at once, one per line, naming the file, the key, what was found and what is
 // expected; no secret value (client secret, private key) ever appears in an error.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors';
+import type { FileSystem } from '../deps';
+import { systemClock } from '../io/clock';
+import { nodeFileSystem } from '../io/node-fs';
 import { checkConfig, type CredentialSpec } from './check-config';
 import type { Config, Credential } from './config';
 import { locateJsonError } from './json-position';
@@ -14,24 +16,13 @@ import { othersCanChange, shellQuote } from './trust';
 
 export { locateJsonError };
 
-/** The file system as the loader needs it; tests pass their own. */
-export interface ConfigFs {
-  readFile(file: string): Promise<string>;
-  /** `uid` may be left out by a test's file system: ownership is then not checked. */
-  stat(file: string): Promise<{ mode: number; uid?: number }>;
-  realpath?(file: string): Promise<string>;
-}
-
-export const nodeConfigFs: ConfigFs = {
-  readFile: (file) => fsp.readFile(file, 'utf8'),
-  stat: (file) => fsp.stat(file),
-  realpath: (file) => fsp.realpath(file),
-};
+/** The file system as the loader needs it; tests may pass their own. */
+export type ConfigFs = Pick<FileSystem, 'readText' | 'stat' | 'realpath'>;
 
 export interface LoadConfigOptions {
   /** Permissions are checked on POSIX only (Windows has ACLs, not modes). */
   platform?: NodeJS.Platform;
-  /** Ms since the epoch, for the certificate's validity. */
+  /** Ms since the epoch, for the certificate's validity (default: the system clock's). */
   now?: number;
   /** The user the files must belong to (default: this process's). */
   uid?: number;
@@ -59,7 +50,7 @@ const ERRNO: Record<string, string> = {
   ELOOP: 'too many symbolic links',
 };
 
-export async function loadConfig(file: string, fs: ConfigFs = nodeConfigFs, opts: LoadConfigOptions = {}): Promise<Config> {
+export async function loadConfig(file: string, fs: ConfigFs = nodeFileSystem, opts: LoadConfigOptions = {}): Promise<Config> {
   const abs = path.resolve(file);
   const json = parseJson(abs, await readConfigText(abs, fs));
   const { draft, problems } = checkConfig(json, path.dirname(abs));
@@ -70,7 +61,7 @@ export async function loadConfig(file: string, fs: ConfigFs = nodeConfigFs, opts
     draft.credential?.kind === 'keyring'
       ? await keyringCredential(draft.clientId, problems, opts.keyringSecret)
       : draft.credential
-        ? await loadCredential(draft.credential, abs, ctx, opts.now ?? Date.now())
+        ? await loadCredential(draft.credential, abs, ctx, opts.now ?? systemClock.now())
         : null;
   if (problems.length > 0 || !credential) throw invalidConfig(abs, problems, ctx.fixes);
   return { ...draft, file: abs, credential };
@@ -78,7 +69,7 @@ export async function loadConfig(file: string, fs: ConfigFs = nodeConfigFs, opts
 
 async function readConfigText(file: string, fs: ConfigFs): Promise<string> {
   try {
-    return (await fs.readFile(file)).replace(/^\uFEFF/, '');
+    return (await fs.readText(file)).replace(/^\uFEFF/, '');
   } catch (e) {
     const code = errnoOf(e);
     if (code === 'ENOENT') {
@@ -148,13 +139,16 @@ async function checkTrusted(file: string, label: string, ctx: Ctx): Promise<void
 
 async function checkPrivate(file: string, subject: string, ctx: Ctx): Promise<boolean> {
   if (!ctx.posix) return true;
-  let mode: number;
-  try {
-    mode = (await ctx.fs.stat(file)).mode;
-  } catch (e) {
-    ctx.problems.push(`${subject} cannot be read (${errnoText(errnoOf(e))})`);
+  // stat answers null for a missing file: reported as the ENOENT it was.
+  const found = await ctx.fs.stat(file).then(
+    (st) => (st ? st.mode : 'ENOENT'),
+    (e: unknown) => errnoOf(e),
+  );
+  if (typeof found !== 'number') {
+    ctx.problems.push(`${subject} cannot be read (${errnoText(found)})`);
     return false;
   }
+  const mode = found;
   if ((mode & 0o077) !== 0) {
     const fix = `chmod 600 ${shellQuote(file)}`;
     ctx.problems.push(`${subject} can be read by other users (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); fix: ${fix}`);
@@ -165,7 +159,7 @@ async function checkPrivate(file: string, subject: string, ctx: Ctx): Promise<bo
 
 async function readReported(file: string, label: string, ctx: Ctx): Promise<string | null> {
   try {
-    return await ctx.fs.readFile(file);
+    return await ctx.fs.readText(file);
   } catch (e) {
     ctx.problems.push(`${label} ${file} cannot be read (${errnoText(errnoOf(e))})`);
     return null;

@@ -5,10 +5,12 @@
 // append to its target). Nothing here calls chmod, so nothing follows a link to change modes.
 // Guarantee: when ensureOwnFolder returns, only this user (or root) can add, replace or remove
 // what is in the folder.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../../shared/errors';
+import type { FileSystem } from '../deps';
 import { othersCanChange, shellQuote } from './trust';
+
+export type OwnFolderFs = Pick<FileSystem, 'mkdir' | 'stat' | 'lstat' | 'realpath' | 'readdir'>;
 
 export interface OwnFolderOptions {
   /** Entries that may be symbolic links (the config file, when it lives here: trust.ts checks its target). */
@@ -18,17 +20,18 @@ export interface OwnFolderOptions {
 }
 
 /** mkdir -p (0700) when missing; otherwise refuses a folder, or an entry in it, others control. */
-export async function ensureOwnFolder(dir: string, opts: OwnFolderOptions = {}): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+export async function ensureOwnFolder(fs: OwnFolderFs, dir: string, opts: OwnFolderOptions = {}): Promise<void> {
+  await fs.mkdir(dir, 0o700);
   if ((opts.platform ?? process.platform) === 'win32') return; // ACLs, not modes: the profile folders are private
   const uid = opts.uid ?? process.getuid?.();
-  const problems = await othersCanChange(dir, 'the folder', { stat: (p) => fs.stat(p), realpath: (p) => fs.realpath(p) }, uid);
+  const problems = await othersCanChange(dir, 'the folder', fs, uid);
   const st = await fs.stat(dir);
-  if (!st.isDirectory()) problems.push({ text: `${dir} is not a folder`, fix: `rm ${shellQuote(dir)}` });
+  if (!st) throw new AppError('config_invalid', `The daemon's folder ${dir} was removed as it was made.`, { advice: 'Find what removes it, then start again.', retryable: false });
+  if (!st.isDirectory) problems.push({ text: `${dir} is not a folder`, fix: `rm ${shellQuote(dir)}` });
   else if (uid !== undefined && st.uid !== uid && problems.length === 0) {
     problems.push({ text: `the folder ${dir} belongs to another user (uid ${st.uid})`, fix: `chown ${uid} ${shellQuote(dir)}` });
   }
-  if (problems.length === 0) problems.push(...(await plantedEntries(dir, new Set((opts.allowLinks ?? []).map((p) => path.resolve(p))), uid)));
+  if (problems.length === 0) problems.push(...(await plantedEntries(fs, dir, new Set((opts.allowLinks ?? []).map((p) => path.resolve(p))), uid)));
   if (problems.length === 0) return;
   throw new AppError('config_invalid', `The daemon's folder ${dir} is not safe to use:\n${problems.map((p) => p.text).join('\n')}`, {
     advice: `Someone else could plant or change files there. Check, then run ${problems.map((p) => p.fix).join(' and ')}, or set EWS_DAEMON_HOME to a folder only you can write; then start again.`,
@@ -36,13 +39,13 @@ export async function ensureOwnFolder(dir: string, opts: OwnFolderOptions = {}):
   });
 }
 
-async function plantedEntries(dir: string, allowLinks: Set<string>, uid: number | undefined): Promise<{ text: string; fix: string }[]> {
+async function plantedEntries(fs: OwnFolderFs, dir: string, allowLinks: Set<string>, uid: number | undefined): Promise<{ text: string; fix: string }[]> {
   const found: { text: string; fix: string }[] = [];
   for (const name of await fs.readdir(dir)) {
     const entry = path.join(dir, name);
     const st = await fs.lstat(entry).catch(() => null);
     if (!st) continue; // removed meanwhile
-    if (st.isSymbolicLink() && !allowLinks.has(entry)) found.push({ text: `${entry} is a symbolic link`, fix: `rm ${shellQuote(entry)}` });
+    if (st.isSymbolicLink && !allowLinks.has(entry)) found.push({ text: `${entry} is a symbolic link`, fix: `rm ${shellQuote(entry)}` });
     else if (uid !== undefined && st.uid !== uid) found.push({ text: `${entry} belongs to another user (uid ${st.uid})`, fix: `rm ${shellQuote(entry)}` });
   }
   return found;

@@ -10,11 +10,9 @@
 // caller skips this there.
 import os from 'node:os';
 import path from 'node:path';
+import type { FileSystem } from '../deps';
 
-export interface TrustFs {
-  stat(file: string): Promise<{ mode: number; uid?: number }>;
-  realpath?(file: string): Promise<string>;
-}
+export type TrustFs = Pick<FileSystem, 'stat' | 'realpath'>;
 
 export interface TrustProblem {
   text: string;
@@ -31,7 +29,7 @@ const GROUP_OTHER_WRITE = 0o022;
  */
 export async function othersCanChange(file: string, label: string, fs: TrustFs, uid: number | undefined, seen = new Set<string>()): Promise<TrustProblem[]> {
   const given = path.resolve(file);
-  const real = fs.realpath ? await fs.realpath(given).catch(() => given) : given;
+  const real = await fs.realpath(given).catch(() => given);
   const problems: TrustProblem[] = [];
   for (const start of new Set([given, real])) {
     for (let p = start, leaf = true; !seen.has(p); leaf = false) {
@@ -50,7 +48,7 @@ async function checkOne(p: string, subject: string, leaf: boolean, fs: TrustFs, 
   const st = await fs.stat(p).catch(() => null);
   if (!st) return null; // a missing file is reported by whoever reads it
   const mode = st.mode & 0o7777;
-  if (uid !== undefined && st.uid !== undefined && st.uid !== uid && st.uid !== 0) {
+  if (uid !== undefined && st.uid !== uid && st.uid !== 0) {
     const fix = `chown ${userName()} ${shellQuote(p)}`;
     return { text: `${leaf ? `${subject} ${p}` : subject} belongs to another user (uid ${st.uid}); fix (as root): ${fix}`, fix };
   }

@@ -3,13 +3,13 @@
 // Racing starters are safe: the daemon holds an exclusive lock, a second `run` exits at once,
 // and every starter simply waits for the socket to answer.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../../shared/errors';
-import type { Clock } from '../deps';
+import type { Clock, FileSystem } from '../deps';
 import { systemClock } from '../io/clock';
+import { nodeFileSystem } from '../io/node-fs';
 
 export interface ConnectOptions {
   socketPath: string;
@@ -35,12 +35,12 @@ const MAX_BACKOFF_MS = 250;
 const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED']);
 
 /** host/bin/ews-daemon, found from this module (host/dist/*.mjs or host/src/daemon-client/*.ts). */
-export function launcherPath(env: Record<string, string | undefined> = process.env, moduleUrl: string = import.meta.url): string {
+export function launcherPath(env: Record<string, string | undefined> = process.env, moduleUrl: string = import.meta.url, fs: Pick<FileSystem, 'exists'> = nodeFileSystem): string {
   if (env.EWS_DAEMON_LAUNCHER) return path.resolve(env.EWS_DAEMON_LAUNCHER);
   let dir = path.dirname(fileURLToPath(moduleUrl));
   for (let up = 0; up < 4; up++) {
     const candidate = path.join(dir, 'bin', 'ews-daemon');
-    if (existsSync(candidate)) return candidate;
+    if (fs.exists(candidate)) return candidate;
     dir = path.dirname(dir);
   }
   return path.join(path.dirname(path.dirname(fileURLToPath(moduleUrl))), 'bin', 'ews-daemon');

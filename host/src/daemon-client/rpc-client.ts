@@ -10,6 +10,8 @@ import { AppError } from '../../../shared/errors';
 import { encodeFrame, FrameDecoder } from '../../../shared/framing';
 import type { MethodName, Notification, ParamsOf, ResultOf } from '../../../shared/protocol';
 import { RpcPeer } from '../../../shared/rpc-peer';
+import type { Clock } from '../deps';
+import { nodeTimers, systemClock } from '../io/clock';
 import { connectOrStart, type ConnectOptions } from './connect';
 
 export interface RpcClientOptions extends ConnectOptions {
@@ -22,8 +24,6 @@ export interface RpcClientOptions extends ConnectOptions {
  * so a call times out here only when the daemon is stuck.
  */
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
-
-const nodeTimers = { setTimer: (fn: () => void, ms: number) => setTimeout(fn, ms), clearTimer: (h: unknown) => clearTimeout(h as NodeJS.Timeout) };
 
 /** Calls that change nothing (or only renew a token): asking twice does no harm. */
 const IDEMPOTENT: ReadonlySet<string> = new Set<MethodName>(['status', 'inbox.count', 'tokens.view', 'token.get']);
@@ -48,6 +48,8 @@ export class RpcClient {
   private readonly listeners = new Set<(n: Notification) => void>();
   /** How to connect again after the daemon went away; null: never (a socket handed in). */
   private reconnect: (() => Promise<Duplex>) | null = null;
+  /** Paces the re-asks after a lost connection (connect()'s clock). */
+  private clock: Clock = systemClock;
   private reopening: Promise<void> | null = null;
   private closedByUs = false;
 
@@ -55,6 +57,7 @@ export class RpcClient {
   static async connect(opts: RpcClientOptions): Promise<RpcClient> {
     const client = new RpcClient(await connectOrStart(opts), opts.callTimeoutMs);
     client.reconnect = () => connectOrStart(opts);
+    client.clock = opts.clock ?? systemClock;
     return client;
   }
 
@@ -92,7 +95,7 @@ export class RpcClient {
         if (!again || attempt > MAX_REASKS) throw e;
         // A daemon killed mid-call closes our connection before its listening socket: the first
         // reconnect may reach that dying listener and be reset at once. Wait a little, ask again.
-        if (attempt > 1) await new Promise((r) => setTimeout(r, REASK_PAUSE_MS * attempt));
+        if (attempt > 1) await this.clock.sleep(REASK_PAUSE_MS * attempt);
         await this.reopen();
       }
     }

@@ -6,7 +6,8 @@
 // until another one happened for that account); a command that fails, hangs or is missing is
 // logged and never stops the daemon; a token never reaches it.
 import { spawn } from 'node:child_process';
-import type { Log } from '../deps';
+import type { Clock, Log } from '../deps';
+import { systemClock } from '../io/clock';
 
 export type NotifyEvent = 'needs-consent' | 'signed-in' | 'ews-disabled';
 
@@ -19,7 +20,8 @@ export class NotifyCommand {
   private readonly last = new Map<string, NotifyEvent>();
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly deps: { argv: string[] | null; log: Log; run?: Runner }) {}
+  /** `run` defaults to spawning the program, stopped after its timeout on `clock` (default: the system clock). */
+  constructor(private readonly deps: { argv: string[] | null; log: Log; run?: Runner; clock?: Clock }) {}
 
   /** Runs the command for this event unless it was the account's last one; resolves when it ended. */
   notify(event: NotifyEvent, account: string, advice: string): Promise<void> {
@@ -27,7 +29,7 @@ export class NotifyCommand {
     if (!argv || this.last.get(account) === event) return Promise.resolve();
     this.last.set(account, event);
     const env = { ...(process.env as Record<string, string>), EWS_DAEMON_EVENT: event, EWS_DAEMON_ACCOUNT: account, EWS_DAEMON_ADVICE: advice };
-    const done = (this.deps.run ?? runCommand)(argv, env, NOTIFY_TIMEOUT_MS).then(
+    const done = (this.deps.run ?? spawnRunner(this.deps.clock ?? systemClock))(argv, env, NOTIFY_TIMEOUT_MS).then(
       (r) => {
         if (r.code === 0) this.deps.log.info('notifyCommand ran', { event, account });
         else this.deps.log.warn('notifyCommand failed', { event, account, program: argv[0], exitCode: r.code, error: r.error });
@@ -49,17 +51,24 @@ export class NotifyCommand {
   }
 }
 
-const runCommand: Runner = (argv, env, timeoutMs) =>
-  new Promise((resolve) => {
-    const [program, ...args] = argv as [string, ...string[]];
-    const child = spawn(program, args, { env, stdio: 'ignore', shell: false });
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: null, error: e.message });
+/** Spawns the program (no shell) and stops it (SIGTERM) once `timeoutMs` passed on the clock. */
+const spawnRunner =
+  (clock: Clock): Runner =>
+  (argv, env, timeoutMs) =>
+    new Promise((resolve) => {
+      const [program, ...args] = argv as [string, ...string[]];
+      const child = spawn(program, args, { env, stdio: 'ignore', shell: false });
+      const ended = new AbortController();
+      clock.sleep(timeoutMs, ended.signal).then(
+        () => child.kill('SIGTERM'),
+        () => undefined, // it ended first
+      );
+      child.on('error', (e) => {
+        ended.abort();
+        resolve({ code: null, error: e.message });
+      });
+      child.on('exit', (code, signal) => {
+        ended.abort();
+        resolve({ code, ...(signal ? { error: `stopped by ${signal}` } : {}) });
+      });
     });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, ...(signal ? { error: `stopped by ${signal}` } : {}) });
-    });
-  });

@@ -2,15 +2,13 @@
 // serves and exits 1), listens on the socket in a 0700 folder before loading MSAL (so clients
 // connect fast and wait for readiness), and on SIGTERM/SIGINT closes the socket, stops the
 // refresher and flushes the token cache before it returns.
-import fs from 'node:fs/promises';
 import { AppError } from '../../../shared/errors';
 import { PRODUCT_VERSION, PUBLISHED_ADDON_IDS, PUBLISHED_EXTENSION_IDS } from '../../../shared/constants';
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
-import type { Clock, Log } from '../deps';
+import type { Clock, FileSystem, Log } from '../deps';
 import type { LogPause } from '../io/log';
 import { ensureOwnFolder } from '../config/state-folder';
-import { writeFileAtomic } from '../io/atomic-file';
 import { tryAcquireLock } from '../io/file-lock';
 import { createHttp } from '../io/http';
 import { METHODS, type MethodName } from '../../../shared/protocol';
@@ -20,6 +18,7 @@ export interface RunOptions {
   config: Config;
   paths: Paths;
   clock: Clock;
+  fs: FileSystem;
   log: Log;
   /** Resolves when the daemon should stop (the signal handlers in main). */
   stopRequested: Promise<void>;
@@ -32,10 +31,10 @@ export interface RunOptions {
 }
 
 export async function runDaemon(opts: RunOptions): Promise<void> {
-  const { paths, log } = opts;
+  const { paths, log, fs } = opts;
   // Checked, never repaired: a folder others can write is refused (state-folder.ts).
-  await ensureOwnFolder(paths.stateDir, { allowLinks: [paths.configFile] });
-  await ensureOwnFolder(paths.runtimeDir, { allowLinks: [paths.configFile] });
+  await ensureOwnFolder(fs, paths.stateDir, { allowLinks: [paths.configFile] });
+  await ensureOwnFolder(fs, paths.runtimeDir, { allowLinks: [paths.configFile] });
   const lock = await tryAcquireLock(`${paths.runtimeDir}/daemon.lock`);
   if ('heldBy' in lock) {
     throw new AppError('already_running', `ews-daemon is already running (pid ${lock.heldBy}) on ${paths.socketPath}.`, {
@@ -45,7 +44,7 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
   }
   let server: Listening | null = null;
   try {
-    if (process.platform !== 'win32') await fs.rm(paths.socketPath, { force: true }); // stale: we hold the lock
+    if (process.platform !== 'win32') await fs.rm(paths.socketPath); // stale: we hold the lock
     let resolveReady!: (h: Handlers) => void;
     const ready = new Promise<Handlers>((r) => (resolveReady = r));
     const subscriptions = new Map<number, () => void>();
@@ -59,13 +58,13 @@ export async function runDaemon(opts: RunOptions): Promise<void> {
       },
     });
     if (process.platform !== 'win32') await fs.chmod(paths.socketPath, 0o600);
-    await writeFileAtomic(paths.pidFile, `${process.pid}\n`);
+    await fs.writeFileAtomic(paths.pidFile, `${process.pid}\n`);
     log.info('listening', { socket: paths.socketPath, pid: process.pid });
     opts.onListening?.();
     await serveUntilStopped(opts, subscriptions, resolveReady);
   } finally {
     await server?.close();
-    await fs.rm(paths.pidFile, { force: true });
+    await fs.rm(paths.pidFile);
     await lock.release();
     log.info('stopped');
   }
@@ -81,12 +80,14 @@ async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, ()
     import('../auth/cache-key'),
     import('../auth/keyring'),
   ]);
-  const { config, paths, clock, log } = opts;
+  const { config, paths, clock, fs, log } = opts;
   const http = createHttp({ userAgent: `ews-daemon/${PRODUCT_VERSION}` });
-  const keySources = { cacheKeyFile: config.cacheKeyFile, credentialsDirectory: process.env.CREDENTIALS_DIRECTORY, keyring: osKeyring };
+  const keySources = { cacheKeyFile: config.cacheKeyFile, credentialsDirectory: process.env.CREDENTIALS_DIRECTORY, keyring: osKeyring, fs };
   const store = new TokenStore({
     file: paths.cacheFile,
     log: log.child({ component: 'token-store' }),
+    clock,
+    fs,
     resolveKey: (o) => resolveCacheKey(keySources, o),
   });
   const msal = new MsalClient({ config, http, log, cachePlugin: store });

@@ -4,6 +4,7 @@
 import { NATIVE_HOST_NAME, PUBLISHED_ADDON_IDS, PUBLISHED_EXTENSION_IDS } from '../../../shared/constants';
 import { chromiumOrigin } from './extension-ids';
 import { BROWSER_NAMES, browserConfigDir, familyOf, manifestDir, pathFor, registryKey, type BrowserName, type Family, type InstallPlatform } from './browsers';
+import type { FileSystem } from '../deps';
 import type { RunCommand } from './apply';
 
 export interface Check {
@@ -19,13 +20,16 @@ export interface ManifestDeps {
   platform: InstallPlatform;
   homedir: string;
   env: Record<string, string | undefined>;
-  readFile(p: string): Promise<string | null>;
-  isExecutable(p: string): Promise<boolean>;
-  exists(p: string): boolean;
+  fs: Pick<FileSystem, 'readTextIfExists' | 'isExecutable' | 'exists'>;
   /** Windows: to read the registry. */
   run?: RunCommand;
   /** A Chromium --user-data-dir to check as well. */
   userDataDir?: string;
+}
+
+/** The manifest's text; null when there is none or it cannot be read (the browser could not either). */
+function readManifest(d: ManifestDeps, file: string): Promise<string | null> {
+  return d.fs.readTextIfExists(file).catch(() => null);
 }
 
 /** One check per browser that is installed or has our manifest; one line when there is none. */
@@ -34,14 +38,14 @@ export async function checkManifests(d: ManifestDeps): Promise<Check[]> {
   for (const b of BROWSER_NAMES) {
     const where = await locate(b, d);
     if (where === null) continue;
-    const text = where.path ? await d.readFile(where.path) : null;
-    const installed = d.exists(browserConfigDir(b, d));
+    const text = where.path ? await readManifest(d, where.path) : null;
+    const installed = d.fs.exists(browserConfigDir(b, d));
     if (text === null && !installed) continue;
     checks.push(await judge(`${b} manifest`, where.path ?? where.key ?? b, text, familyOf(b), d, `ews-daemon install --browser ${b}`));
   }
   if (d.userDataDir) {
     const file = pathFor(d.platform).join(d.userDataDir, 'NativeMessagingHosts', `${NATIVE_HOST_NAME}.json`);
-    checks.push(await judge('user-data-dir manifest', file, await d.readFile(file), 'chromium', d, `ews-daemon install --user-data-dir ${d.userDataDir}`));
+    checks.push(await judge('user-data-dir manifest', file, await readManifest(d, file), 'chromium', d, `ews-daemon install --user-data-dir ${d.userDataDir}`));
   }
   if (checks.length === 0) return [{ name: 'browser manifests', ok: true, detail: 'no browser found; the CLI works without one' }];
   return checks;
@@ -66,7 +70,7 @@ async function judge(name: string, where: string, text: string | null, family: F
     return { name, ok: false, detail: `${where} is not valid JSON`, fix };
   }
   const problems = [...shapeProblems(manifest, d.platform), ...idProblems(manifest, family)];
-  if (typeof manifest.path === 'string' && pathFor(d.platform).isAbsolute(manifest.path) && !(await d.isExecutable(manifest.path))) {
+  if (typeof manifest.path === 'string' && pathFor(d.platform).isAbsolute(manifest.path) && !(await d.fs.isExecutable(manifest.path))) {
     problems.push(`its path ${manifest.path} is missing or not executable (the browser will say "Native host has exited")`);
   }
   if (problems.length > 0) return { name, ok: false, detail: `${where}: ${problems.join('; ')}`, fix };

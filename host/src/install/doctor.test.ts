@@ -1,6 +1,5 @@
 // Doctor against a real temp HOME where install ran, with one mistake planted per test, and
 // small fakes for the config loader, HTTP and the daemon.
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +9,8 @@ import { AppError } from '../../../shared/errors';
 import type { Config } from '../config/config';
 import { resolvePaths } from '../config/paths';
 import type { Http, HttpRequest, HttpResponse } from '../deps';
-import { nodeInstallFs } from './apply';
-import { formatDoctor, nodeDoctorFs, runDoctor, type DoctorDeps } from './doctor';
+import { nodeFileSystem } from '../io/node-fs';
+import { formatDoctor, runDoctor, type DoctorDeps } from './doctor';
 import { runInstall } from './run-install';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
@@ -65,7 +64,7 @@ async function healthyHome(): Promise<DoctorDeps & { home: string; http: FakeHtt
   await fs.writeFile(path.join(home, 'config.json'), '{}', { mode: 0o600 });
   await fs.mkdir(path.join(home, '.config/chromium'), { recursive: true });
   await fs.mkdir(path.join(home, '.mozilla'), { recursive: true });
-  const ran = await runInstall({ browser: ['chromium', 'firefox'] }, { platform: 'linux', homedir: home, env, nodePath: process.execPath, repoRoot: REPO, stateDir: paths.stateDir, fs: nodeInstallFs, run: async () => ({ code: 0, stdout: '', stderr: '' }), exists: existsSync });
+  const ran = await runInstall({ browser: ['chromium', 'firefox'] }, { platform: 'linux', homedir: home, env, nodePath: process.execPath, repoRoot: REPO, stateDir: paths.stateDir, fs: nodeFileSystem, run: async () => ({ code: 0, stdout: '', stderr: '' }) });
   expect(ran.exitCode).toBe(0);
   const http = new FakeHttp({
     'https://login.example/contoso/v2.0/.well-known/openid-configuration': 200,
@@ -80,10 +79,9 @@ async function healthyHome(): Promise<DoctorDeps & { home: string; http: FakeHtt
     paths,
     loadConfig: async () => config(home),
     http,
-    now: () => NOW,
+    clock: { now: () => NOW },
     daemonStatus: async () => ({ daemon: { pid: 4242, version: '0.1.0' }, cacheKey: { kind: 'keyring', where: 'OS keyring' } }),
-    fs: nodeDoctorFs,
-    exists: existsSync,
+    fs: nodeFileSystem,
   };
 }
 

@@ -2,8 +2,6 @@
 // fix: the config, the credential, the authority and mailbox endpoints, the daemon and its
 // socket, file modes of secrets, and each browser's host manifest. All I/O is behind deps, so a
 // test can plant any mistake. Exit 0 only when every check passes.
-import { existsSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import os from 'node:os';
 import { isAppError } from '../../../shared/errors';
 import type { CacheKeyInfo } from '../../../shared/protocol';
@@ -11,19 +9,15 @@ import type { Config } from '../config/config';
 import { cacheKeyVerdict, probeCacheKey } from './doctor-cache-key';
 import type { Paths } from '../config/paths';
 import { RpcClient } from '../daemon-client/rpc-client';
-import type { Http } from '../deps';
+import type { Clock, FileSystem, Http } from '../deps';
 import type { RunCommand } from './apply';
 import type { InstallPlatform } from './browsers';
 import { checkManifests, type Check, type ManifestDeps } from './doctor-manifests';
 
 export type { Check };
 
-export interface DoctorFs {
-  /** Permission bits and kind, or null when missing. */
-  stat(p: string): Promise<{ mode: number; isDirectory: boolean } | null>;
-  readFile(p: string): Promise<string | null>;
-  isExecutable(p: string): Promise<boolean>;
-}
+/** Doctor only looks: it reads and stats, never writes. */
+export type DoctorFs = Pick<FileSystem, 'stat' | 'readTextIfExists' | 'readBytes' | 'isExecutable' | 'exists'>;
 
 export interface DoctorDeps {
   platform: NodeJS.Platform;
@@ -33,13 +27,12 @@ export interface DoctorDeps {
   /** host/src/config/load-config.ts: throws AppError config_invalid. */
   loadConfig(file: string): Promise<Config>;
   http: Http;
-  now(): number;
+  clock: Pick<Clock, 'now'>;
   /** The daemon's `status`, without starting it; rejects with an AppError. */
   daemonStatus(): Promise<{ daemon: { pid: number; version: string }; cacheKey?: CacheKeyInfo }>;
   /** Where the cache key would come from, asked without a daemon (and without making a key). */
   probeCacheKey?(config: Config): Promise<CacheKeyInfo>;
   fs: DoctorFs;
-  exists(p: string): boolean;
   run?: RunCommand;
   userDataDir?: string;
 }
@@ -86,10 +79,16 @@ function configCheck(d: DoctorDeps, r: { ok: true; c: Config } | { ok: false; e:
 
 const isPosix = (d: DoctorDeps) => d.platform !== 'win32';
 
+/** Permission bits (0o777) and kind; null when missing or when it cannot be looked at (reported as missing). */
+async function statOf(d: DoctorDeps, p: string): Promise<{ mode: number; isDirectory: boolean } | null> {
+  const st = await d.fs.stat(p).catch(() => null);
+  return st && { mode: st.mode & 0o777, isDirectory: st.isDirectory };
+}
+
 /** A secret file others can read: the fix is chmod 600. */
 async function leaks(d: DoctorDeps, file: string): Promise<string | null> {
   if (!isPosix(d)) return null;
-  const s = await d.fs.stat(file);
+  const s = await statOf(d, file);
   return s && (s.mode & 0o077) !== 0 ? file : null;
 }
 
@@ -103,7 +102,7 @@ async function credentialCheck(d: DoctorDeps, c: Config): Promise<Check> {
   const leaking = secretFile === null ? null : await leaks(d, secretFile);
   if (leaking) return { name: 'credential', ok: false, detail: `${leaking} holds a secret and others can read it`, fix: `chmod 600 '${leaking}'` };
   if (cred.kind === 'secret') return { name: 'credential', ok: true, detail: `a confidential client: client secret from ${cred.source === 'config' ? 'the config' : cred.source === 'keyring' ? 'the OS keyring' : cred.source} (its expiry is known only to Entra)` };
-  const left = cred.notAfter - d.now();
+  const left = cred.notAfter - d.clock.now();
   const until = new Date(cred.notAfter).toISOString();
   const renew = `make a new certificate, upload it to the app registration, and point certificate.certificatePath at it`;
   if (left <= 0) return { name: 'credential', ok: false, detail: `the certificate ${cred.certificatePath} expired on ${until}`, fix: renew };
@@ -158,7 +157,7 @@ function privateFolderChecks(d: DoctorDeps): Promise<Check>[] {
   const folders = [...new Set([d.paths.runtimeDir, d.paths.stateDir])];
   return folders.map(async (dir) => {
     const name = folders.length === 1 ? 'socket and state folder' : dir === d.paths.runtimeDir ? 'socket folder' : 'state folder';
-    const s = await d.fs.stat(dir);
+    const s = await statOf(d, dir);
     if (!s) return { name, ok: true, detail: `${dir} does not exist yet (the daemon makes it, 0700)` };
     if (s.mode !== 0o700) return { name, ok: false, detail: `${dir} has mode ${s.mode.toString(8)}, not 700: others could reach the daemon or its files`, fix: `chmod 700 '${dir}'` };
     return { name, ok: true, detail: `${dir} (700)` };
@@ -167,7 +166,7 @@ function privateFolderChecks(d: DoctorDeps): Promise<Check>[] {
 
 async function cacheCheck(d: DoctorDeps): Promise<Check> {
   const file = d.paths.cacheFile;
-  const s = await d.fs.stat(file);
+  const s = await statOf(d, file);
   if (!s) return { name: 'token cache', ok: true, detail: `${file} does not exist yet (sign in with \`ews-daemon consent\`)` };
   if (isPosix(d) && s.mode !== 0o600) return { name: 'token cache', ok: false, detail: `${file} has mode ${s.mode.toString(8)}, not 600: it holds refresh tokens`, fix: `chmod 600 '${file}'` };
   return { name: 'token cache', ok: true, detail: `${file}${isPosix(d) ? ' (600)' : ''}` };
@@ -176,13 +175,13 @@ async function cacheCheck(d: DoctorDeps): Promise<Check> {
 /** Where the token cache's key is: the running daemon's answer, else a probe of the sources. */
 async function cacheKeyCheck(d: DoctorDeps, c: Config): Promise<Check> {
   const fromDaemon = await d.daemonStatus().then((s) => s.cacheKey, () => undefined);
-  const info = fromDaemon ?? (await (d.probeCacheKey ?? ((cfg: Config) => probeCacheKey(cfg, d.paths.cacheFile, d.env)))(c));
+  const info = fromDaemon ?? (await (d.probeCacheKey ?? ((cfg: Config) => probeCacheKey(cfg, d.paths.cacheFile, d.env, d)))(c));
   return cacheKeyVerdict(info);
 }
 
 function manifestDeps(d: DoctorDeps): ManifestDeps {
   const platform: InstallPlatform = d.platform === 'darwin' || d.platform === 'win32' ? d.platform : 'linux';
-  return { platform, homedir: d.homedir, env: d.env, readFile: d.fs.readFile, isExecutable: d.fs.isExecutable, exists: d.exists, run: d.run, userDataDir: d.userDataDir };
+  return { platform, homedir: d.homedir, env: d.env, fs: d.fs, run: d.run, userDataDir: d.userDataDir };
 }
 
 function parseJson(text: string): unknown {
@@ -193,36 +192,14 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The real file system, for doctor. */
-export const nodeDoctorFs: DoctorFs = {
-  async stat(p) {
-    return fs.stat(p).then(
-      (s) => ({ mode: s.mode & 0o777, isDirectory: s.isDirectory() }),
-      () => null,
-    );
-  },
-  async readFile(p) {
-    return fs.readFile(p, 'utf8').catch(() => null);
-  },
-  async isExecutable(p) {
-    return fs.access(p, fs.constants.X_OK).then(
-      () => true,
-      () => false,
-    );
-  },
-};
-
-/** The real deps but the config loader and Http, which the CLI has already built. */
-export function realDoctorDeps(args: { env: Record<string, string | undefined>; paths: Paths; http: Http; loadConfig: (file: string) => Promise<Config>; run?: RunCommand; userDataDir?: string }): DoctorDeps {
+/** The real deps, from what the CLI has already built (the config loader, Http, clock, files). */
+export function realDoctorDeps(args: { env: Record<string, string | undefined>; paths: Paths; http: Http; clock: Clock; fs: FileSystem; loadConfig: (file: string) => Promise<Config>; run?: RunCommand; userDataDir?: string }): DoctorDeps {
   return {
     ...args,
     platform: process.platform,
     homedir: os.homedir(),
-    now: () => Date.now(),
-    fs: nodeDoctorFs,
-    exists: existsSync,
     daemonStatus: async () => {
-      const client = await RpcClient.connect({ socketPath: args.paths.socketPath, noStart: true, logFile: args.paths.logFile, callTimeoutMs: HTTP_TIMEOUT_MS });
+      const client = await RpcClient.connect({ socketPath: args.paths.socketPath, noStart: true, logFile: args.paths.logFile, callTimeoutMs: HTTP_TIMEOUT_MS, clock: args.clock });
       try {
         return await client.call('status');
       } finally {

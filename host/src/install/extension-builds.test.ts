@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readZip } from '../../../test/release/read-zip';
+import { nodeFileSystem } from '../io/node-fs';
 import { runExtension } from './extension-builds';
 
 const roots: string[] = [];
@@ -29,7 +30,7 @@ async function copyWithBuilds(which: ('dist' | 'dist-firefox')[]): Promise<strin
 describe('ews-daemon extension', () => {
   it('says where each build is and how to load it', async () => {
     const root = await copyWithBuilds(['dist', 'dist-firefox']);
-    const r = await runExtension({}, root, existsSync);
+    const r = await runExtension({}, root, nodeFileSystem);
     expect(r.exitCode).toBe(0);
     const text = r.lines.join('\n');
     expect(text).toContain(`chrome://extensions`);
@@ -42,7 +43,7 @@ describe('ews-daemon extension', () => {
   it('--zip writes the Chrome/Edge archive without the key and the Firefox one as built', async () => {
     const root = await copyWithBuilds(['dist', 'dist-firefox']);
     const out = path.join(root, 'out');
-    const r = await runExtension({ zip: out }, root, existsSync);
+    const r = await runExtension({ zip: out }, root, nodeFileSystem);
     expect(r.exitCode).toBe(0);
     expect((await fs.readdir(out)).sort()).toEqual(['ews-daemon-1.2.3-chromium.zip', 'ews-daemon-1.2.3-firefox.zip']);
     expect(r.lines[0]).toMatch(/^wrote .*ews-daemon-1\.2\.3-chromium\.zip \(2 files, [\d.]+ KiB\) for Chrome Web Store, Microsoft Edge Add-ons$/);
@@ -57,11 +58,11 @@ describe('ews-daemon extension', () => {
 
   it('names a missing build and the command that makes it, and wants a folder after --zip', async () => {
     const root = await copyWithBuilds(['dist']);
-    expect((await runExtension({}, root, existsSync)).lines.join('\n')).toContain('not built in this copy: run `npm run build:firefox`');
-    const r = await runExtension({ zip: path.join(root, 'out') }, root, existsSync);
+    expect((await runExtension({}, root, nodeFileSystem)).lines.join('\n')).toContain('not built in this copy: run `npm run build:firefox`');
+    const r = await runExtension({ zip: path.join(root, 'out') }, root, nodeFileSystem);
     expect(r.exitCode).toBe(1);
     expect(r.lines[0]).toMatch(/The firefox extension is not built: .*dist-firefox is missing\. Run `npm run build:firefox`/);
     expect(existsSync(path.join(root, 'out'))).toBe(false);
-    expect((await runExtension({ zip: '' }, root, existsSync)).exitCode).toBe(2);
+    expect((await runExtension({ zip: '' }, root, nodeFileSystem)).exitCode).toBe(2);
   });
 });

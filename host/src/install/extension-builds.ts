@@ -2,9 +2,9 @@
 // checkout): where each build is, how a person loads it unpacked, and the archives the stores
 // take. The builds are <root>/extension/dist (Chromium family) and <root>/extension/dist-firefox
 // (Firefox), as extension/vite.config.ts writes them and package.json's files packs them.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AppError, isAppError } from '../../../shared/errors';
+import type { FileSystem } from '../deps';
 import type { CommandOutcome } from './command-outcome';
 import { zip, type ZipEntry } from './zip';
 
@@ -35,15 +35,26 @@ export function loadingLines(root: string, targets: readonly ExtensionTarget[], 
   return lines;
 }
 
+/** What the archives need of the file system. */
+export type ArchiveFs = Pick<FileSystem, 'exists' | 'readdir' | 'lstat' | 'readBytes' | 'mkdir' | 'writeFileAtomic'>;
+
+/** The regular files under dir, with their mtime; a symbolic link is skipped, not followed. */
+async function filesUnder(fs: ArchiveFs, dir: string): Promise<{ file: string; mtimeMs: number }[]> {
+  const found: { file: string; mtimeMs: number }[] = [];
+  for (const name of await fs.readdir(dir)) {
+    const file = path.join(dir, name);
+    const st = await fs.lstat(file);
+    if (st?.isDirectory) found.push(...(await filesUnder(fs, file)));
+    else if (st?.isFile) found.push({ file, mtimeMs: st.mtimeMs });
+  }
+  return found;
+}
+
 /** Every regular file under dir, as archive entries named relative to it with forward slashes, sorted. */
-async function entriesOf(dir: string): Promise<ZipEntry[]> {
-  const found = await fs.readdir(dir, { recursive: true, withFileTypes: true });
-  const files = found.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+async function entriesOf(fs: ArchiveFs, dir: string): Promise<ZipEntry[]> {
+  const files = await filesUnder(fs, dir);
   const entries = await Promise.all(
-    files.map(async (file) => {
-      const [data, stat] = await Promise.all([fs.readFile(file), fs.stat(file)]);
-      return { name: path.relative(dir, file).split(path.sep).join('/'), data, modified: stat.mtime };
-    }),
+    files.map(async ({ file, mtimeMs }) => ({ name: path.relative(dir, file).split(path.sep).join('/'), data: await fs.readBytes(file), modified: new Date(mtimeMs) })),
   );
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -72,9 +83,9 @@ export interface StoreArchive {
 const STORES: Record<ExtensionTarget, string> = { chromium: 'Chrome Web Store, Microsoft Edge Add-ons', firefox: 'addons.mozilla.org (signing)' };
 
 /** A build's files, and its manifest's version; a missing build is named with the command that makes it. */
-async function readBuild(root: string, target: ExtensionTarget): Promise<{ entries: ZipEntry[]; version: string }> {
+async function readBuild(fs: ArchiveFs, root: string, target: ExtensionTarget): Promise<{ entries: ZipEntry[]; version: string }> {
   const dir = extensionDir(root, target);
-  const entries = await entriesOf(dir).catch((e: NodeJS.ErrnoException) => {
+  const entries = await entriesOf(fs, dir).catch((e: NodeJS.ErrnoException) => {
     if (e.code !== 'ENOENT') throw e;
     throw new AppError('invalid_params', `The ${target} extension is not built: ${dir} is missing.`, { advice: `Run \`${BUILD_SCRIPTS[target]}\` in the checkout (an installed package carries both builds).`, retryable: false });
   });
@@ -85,14 +96,14 @@ async function readBuild(root: string, target: ExtensionTarget): Promise<{ entri
 }
 
 /** Writes ews-daemon-<version>-<target>.zip for each build into outDir (made if missing); nothing when a build is missing. */
-export async function writeStoreArchives(root: string, outDir: string): Promise<StoreArchive[]> {
-  const builds = await Promise.all(EXTENSION_TARGETS.map(async (target) => ({ target, ...(await readBuild(root, target)) })));
-  await fs.mkdir(outDir, { recursive: true });
+export async function writeStoreArchives(fs: ArchiveFs, root: string, outDir: string): Promise<StoreArchive[]> {
+  const builds = await Promise.all(EXTENSION_TARGETS.map(async (target) => ({ target, ...(await readBuild(fs, root, target)) })));
+  await fs.mkdir(outDir, 0o777); // less the umask, as any folder the user makes
   const written: StoreArchive[] = [];
   for (const { target, entries, version } of builds) {
     const archive = zip(entries.map((e) => forStore(target, e)));
     const file = path.join(outDir, `ews-daemon-${version}-${target}.zip`);
-    await fs.writeFile(file, archive, { mode: 0o644 });
+    await fs.writeFileAtomic(file, archive, 0o644);
     written.push({ target, stores: STORES[target], file, files: entries.length, bytes: archive.length });
   }
   return written;
@@ -101,12 +112,12 @@ export async function writeStoreArchives(root: string, outDir: string): Promise<
 export type ExtensionResult = { ok: true; dirs: Record<ExtensionTarget, string>; archives: StoreArchive[] } | { ok: false; error: string };
 
 /** `ews-daemon extension [--zip DIR]`: where the builds are and how to load them, or the store archives. */
-export async function runExtension(flags: { zip?: string }, root: string, exists: (p: string) => boolean): Promise<CommandOutcome<ExtensionResult>> {
+export async function runExtension(flags: { zip?: string }, root: string, fs: ArchiveFs): Promise<CommandOutcome<ExtensionResult>> {
   const dirs = { chromium: extensionDir(root, 'chromium'), firefox: extensionDir(root, 'firefox') };
-  if (flags.zip === undefined) return { exitCode: 0, lines: loadingLines(root, EXTENSION_TARGETS, exists).slice(1), result: { ok: true, dirs, archives: [] } };
+  if (flags.zip === undefined) return { exitCode: 0, lines: loadingLines(root, EXTENSION_TARGETS, (p) => fs.exists(p)).slice(1), result: { ok: true, dirs, archives: [] } };
   if (flags.zip.trim() === '') return { exitCode: 2, lines: ['ews-daemon extension: --zip needs the folder to write the archives into'], result: { ok: false, error: '--zip needs a folder' } };
   try {
-    const archives = await writeStoreArchives(root, path.resolve(flags.zip));
+    const archives = await writeStoreArchives(fs, root, path.resolve(flags.zip));
     const lines = archives.map((a) => `wrote ${a.file} (${a.files} files, ${(a.bytes / 1024).toFixed(1)} KiB) for ${a.stores}`);
     return { exitCode: 0, lines, result: { ok: true, dirs, archives } };
   } catch (e) {

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NATIVE_HOST_NAME } from '../../../shared/constants';
-import { nodeInstallFs, type RunResult } from './apply';
+import { nodeFileSystem } from '../io/node-fs';
+import type { RunResult } from './apply';
 import { runInstall, runUninstall, type InstallContext } from './run-install';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
@@ -29,12 +30,11 @@ async function context(platform: 'linux' | 'darwin', over: Partial<InstallContex
     nodePath: process.execPath,
     repoRoot: REPO,
     stateDir: path.join(home, 'state'),
-    fs: nodeInstallFs,
+    fs: nodeFileSystem,
     run: async (cmd: string, args: string[]): Promise<RunResult> => {
       ran.push([cmd, ...args].join(' '));
       return { code: 0, stdout: '', stderr: '' };
     },
-    exists: existsSync,
     ran,
     home,
     ...over,

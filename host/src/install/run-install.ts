@@ -2,14 +2,13 @@
 // plan, the plan applied, and the lines to print (or the JSON result) with an exit code
 // (0 done, 1 something failed, 2 bad options). The CLI only parses argv and prints.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isAppError } from '../../../shared/errors';
 import type { Paths } from '../config/paths';
 import { launcherPath } from '../daemon-client/connect';
-import { applyPlan, nodeInstallFs, type Action, type InstallFs, type RunCommand } from './apply';
+import type { FileSystem } from '../deps';
+import { applyPlan, type Action, type InstallFs, type RunCommand } from './apply';
 import { BROWSER_NAMES, browserConfigDir, familyOf, isBrowserName, type BrowserName, type BrowserSelection, type InstallPlatform } from './browsers';
 import type { CommandOutcome } from './command-outcome';
 import { EXTENSION_TARGETS, extensionDir, loadingLines, type ExtensionTarget } from './extension-builds';
@@ -37,10 +36,9 @@ export interface InstallContext {
   stateDir: string;
   /** The config's extensionIds, when a config could be read. */
   configExtensionIds?: string[];
+  /** Its synchronous `exists` finds installed browsers. */
   fs: InstallFs;
   run: RunCommand;
-  /** Synchronous existence check, to find installed browsers. */
-  exists(p: string): boolean;
 }
 
 export interface InstallResult {
@@ -57,25 +55,24 @@ export interface InstallResult {
 export type InstallOutcome = CommandOutcome<InstallResult | { ok: false; error: string }>;
 
 /** The real context: this node, this checkout, the real file system and commands. */
-export function realInstallContext(args: { env: Record<string, string | undefined>; paths: Paths; configExtensionIds?: string[] }): InstallContext {
+export function realInstallContext(args: { env: Record<string, string | undefined>; paths: Paths; fs: FileSystem; configExtensionIds?: string[] }): InstallContext {
   return {
     platform: process.platform,
     homedir: os.homedir(),
     env: args.env,
     uid: process.getuid?.(),
     nodePath: process.execPath,
-    repoRoot: packageRoot(),
+    repoRoot: packageRoot(args.fs),
     stateDir: args.paths.stateDir,
     configExtensionIds: args.configExtensionIds,
-    fs: nodeInstallFs,
+    fs: args.fs,
     run: runCommand,
-    exists: existsSync,
   };
 }
 
 /** The folder holding host/bin/ews-daemon: this installed package, or the checkout. */
-export function packageRoot(): string {
-  return path.resolve(launcherPath({}), '..', '..', '..');
+export function packageRoot(fs: Pick<FileSystem, 'exists'>): string {
+  return path.resolve(launcherPath({}, undefined, fs), '..', '..', '..');
 }
 
 const runCommand: RunCommand = (cmd, args) =>
@@ -118,9 +115,9 @@ export async function runInstall(flags: InstallFlags, ctx: InstallContext): Prom
   const rejected = sortExtensionIds(given).rejected;
   if (rejected.length > 0) return usage('install', `--extension-id ${rejected[0]} is neither a Chromium extension id (32 letters a-p) nor a Firefox add-on id (name@domain or {uuid})`);
   const where = { platform: toPlatform(ctx.platform), homedir: ctx.homedir, env: ctx.env };
-  const common = { ...where, browsers, userDataDir: flags.userDataDir, service: flags.service === true, stateDir: ctx.stateDir, uid: ctx.uid, exists: ctx.exists };
+  const common = { ...where, browsers, userDataDir: flags.userDataDir, service: flags.service === true, stateDir: ctx.stateDir, uid: ctx.uid, exists: (p: string) => ctx.fs.exists(p) };
   try {
-    const templates = await loadTemplates(ctx.repoRoot, (p) => fs.readFile(p, 'utf8'));
+    const templates = await loadTemplates(ctx.repoRoot, (p) => ctx.fs.readText(p));
     const plan = planInstall({ ...common, extensionIds: [...given, ...(ctx.configExtensionIds ?? [])], nodePath: ctx.nodePath, repoRoot: ctx.repoRoot, templates });
     if (plan.browsers.length === 0 && !flags.userDataDir) {
       const looked = (['chrome', 'chromium', 'firefox'] as const).map((b) => browserConfigDir(b, where)).join(', ');
@@ -149,7 +146,7 @@ export async function runUninstall(flags: InstallFlags, ctx: InstallContext): Pr
     service: flags.service === true || everything,
     stateDir: ctx.stateDir,
     uid: ctx.uid,
-    exists: ctx.exists,
+    exists: (p) => ctx.fs.exists(p),
     removeWrapper: everything || browsers === 'all',
   });
   return execute(plan, ctx, 'uninstall');
@@ -171,5 +168,5 @@ function withExtension(outcome: InstallOutcome, plan: Plan, ctx: InstallContext,
   const targets = EXTENSION_TARGETS.filter((t) => families.has(t) || (t === 'chromium' && chromiumProfile));
   if (targets.length === 0) return outcome;
   const extension = Object.fromEntries(targets.map((t) => [t, extensionDir(ctx.repoRoot, t)]));
-  return { ...outcome, lines: [...outcome.lines, ...loadingLines(ctx.repoRoot, targets, ctx.exists)], result: { ...outcome.result, extension } };
+  return { ...outcome, lines: [...outcome.lines, ...loadingLines(ctx.repoRoot, targets, (p) => ctx.fs.exists(p))], result: { ...outcome.result, extension } };
 }

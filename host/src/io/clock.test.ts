@@ -41,4 +41,14 @@ describe('systemClock', () => {
     ac.abort();
     await sleeping;
   });
+
+  it('keeps no hold on the process during an unref sleep, and still wakes when the process lives on', async () => {
+    const refd = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = refd();
+    const start = performance.now();
+    const sleeping = systemClock.sleep(30, undefined, { unref: true });
+    expect(refd()).toBe(before); // an unref'd timer is not listed as keeping the loop alive
+    await sleeping;
+    expect(performance.now() - start).toBeGreaterThanOrEqual(25);
+  });
 });
