@@ -26,7 +26,6 @@ const FORBIDDEN = [
  */
 const SEAM_EXCEPTIONS = [
   ['host/src/native/', ['fs', 'clock'], 'the native-host relay: its own entry point, bundled alone and kept tiny (it starts on every popup open); it writes its last log line synchronously on exit and times its own flush'],
-  ['host/src/daemon/corrupt-copies.ts', ['fs'], 'moved with core.ts: it takes the FileSystem when core.ts does'],
 ];
 const SEAM_CHECKED = ['shared/', 'host/src/'];
 /** What goes past each seam, as it appears in code (comments stripped first). */

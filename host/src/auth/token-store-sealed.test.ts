@@ -13,6 +13,7 @@ import { isSealed, openCache, seal, type CacheKey } from './cache-crypto';
 import { missingKey, type KeyResolution } from './cache-key';
 import { removeCorruptCopies } from '../daemon/corrupt-copies';
 import { TokenStore } from './token-store';
+import { nodeFileSystem } from '../io/node-fs';
 
 const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
 const alice: FixtureAccount = { uid: 'aaaa', utid: 'tenant', username: 'alice@contoso.example', name: 'Alice' };
@@ -171,7 +172,7 @@ describe('TokenStore with a key', () => {
     await fs.writeFile(`${file}.corrupt-2`, seal('{"RefreshToken":{"uid-b.tenant-x":{"secret":"rt-bob"', key), { mode: 0o600 });
     const store = storeWith({ kind: 'key', key });
     await usernames(store);
-    const removed = await removeCorruptCopies(file, [{ id: 'aaaa.tenant', username: 'alice@contoso.example' }], false, log, (b) => store.readableCopy(b));
+    const removed = await removeCorruptCopies(file, [{ id: 'aaaa.tenant', username: 'alice@contoso.example' }], false, { fs: nodeFileSystem, log, readable: (b) => store.readableCopy(b) });
     expect(removed).toEqual(['token-cache.json.corrupt-1']);
     expect((await fs.readdir(dir)).filter((n) => n.includes('corrupt'))).toEqual(['token-cache.json.corrupt-2']);
   });

@@ -8,7 +8,7 @@ import type { MsalClient } from '../auth/msal-client';
 import type { TokenStore } from '../auth/token-store';
 import type { Config } from '../config/config';
 import type { Paths } from '../config/paths';
-import type { Clock, Http, HttpStream, Log } from '../deps';
+import type { Clock, FileSystem, Http, HttpStream, Log } from '../deps';
 import type { LogPause } from '../io/log';
 import { EwsStreaming } from '../mailbox/ews-streaming';
 import { InboxService, type MailboxAccount } from '../mailbox/inbox-service';
@@ -23,6 +23,7 @@ export interface CoreDeps {
   config: Config;
   paths: Paths;
   clock: Clock;
+  fs: FileSystem;
   http: Http;
   stream: HttpStream;
   log: Log;
@@ -76,7 +77,7 @@ export function connectParts(deps: CoreDeps, hooks: PartsHooks): Parts {
     onCount: hooks.counted,
     onBackendChange: hooks.backendChanged,
   });
-  const notifier = new NotifyCommand({ argv: config.notifyCommand, log: log.child({ component: 'notify' }), run: deps.runNotify });
+  const notifier = new NotifyCommand({ argv: config.notifyCommand, log: log.child({ component: 'notify' }), run: deps.runNotify, clock });
   const streaming = new EwsStreaming({
     clock, log: log.child({ component: 'streaming' }), http, stream: deps.stream, ewsUrl: config.ewsUrl, tokens: refresher,
     onChange: hooks.changeAnnounced,

@@ -17,6 +17,7 @@ import { FakeTokenSource } from '../../../test/support/fake-token-source';
 import { FakeLog } from '../../../test/support/fakes';
 import type { Config } from '../config/config';
 import type { HttpRequest, HttpResponse } from '../deps';
+import { nodeFileSystem } from '../io/node-fs';
 import { DaemonCore, type CoreDeps } from './core';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../test/fixtures/ews');
@@ -89,6 +90,7 @@ async function startCore(): Promise<DaemonCore> {
     config: config(),
     paths: { configFile: path.join(dir, 'config.json'), configDir: dir, stateDir: dir, cacheFile: path.join(dir, 'cache.json'), logFile: path.join(dir, 'log'), runtimeDir: dir, socketPath: path.join(dir, 'sock'), pidFile: path.join(dir, 'pid') },
     clock,
+    fs: nodeFileSystem,
     http: { request: async (req) => (mailbox.requests.push(req), mailbox.answer()) },
     stream: { open: () => Promise.reject(new Error('no streaming in these tests')) },
     log: new FakeLog(),

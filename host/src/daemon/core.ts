@@ -146,7 +146,7 @@ export class DaemonCore {
     await this.retryCacheRead();
     const targets = selector === undefined ? this.accountList() : [this.resolve(selector)];
     for (const a of targets) await this.forget(a);
-    await removeCorruptCopies(this.deps.paths.cacheFile, targets, this.tracked.size === 0, this.deps.log, (b) => this.deps.store.readableCopy(b));
+    await removeCorruptCopies(this.deps.paths.cacheFile, targets, this.tracked.size === 0, { fs: this.deps.fs, log: this.deps.log, readable: (b) => this.deps.store.readableCopy(b) });
     return { removed: targets.map((a) => a.username) };
   }
 

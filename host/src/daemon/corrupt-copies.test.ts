@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLog } from '../io/log';
 import { removeCorruptCopies } from './corrupt-copies';
+import { nodeFileSystem } from '../io/node-fs';
 
 let dir: string;
 let cache: string;
@@ -25,7 +26,7 @@ describe('removeCorruptCopies', () => {
     await copy('3', '{"RefreshToken":{"uid-b.tenant-x":{"secret":"rt-bob"');
     await copy('4', '\u0000\u0017garbled');
     await fs.writeFile(cache, '{}');
-    expect((await removeCorruptCopies(cache, [alice], false, silentLog)).sort()).toEqual(['token-cache.json.corrupt-1', 'token-cache.json.corrupt-2']);
+    expect((await removeCorruptCopies(cache, [alice], false, { fs: nodeFileSystem, log: silentLog })).sort()).toEqual(['token-cache.json.corrupt-1', 'token-cache.json.corrupt-2']);
     expect(await left()).toEqual(['token-cache.json', 'token-cache.json.corrupt-3', 'token-cache.json.corrupt-4']);
   });
 
@@ -33,7 +34,7 @@ describe('removeCorruptCopies', () => {
     await copy('3', '{"RefreshToken":{"uid-b.tenant-x":{"secret":"rt-bob"');
     await copy('4', '\u0000\u0017garbled');
     await fs.writeFile(cache, '{}');
-    expect(await removeCorruptCopies(cache, [alice], true, silentLog)).toHaveLength(2);
+    expect(await removeCorruptCopies(cache, [alice], true, { fs: nodeFileSystem, log: silentLog })).toHaveLength(2);
     expect(await left()).toEqual(['token-cache.json']);
   });
 });

@@ -6,9 +6,8 @@
 //   live tokens are in the cache itself, and keeping the copy would keep the signed-out grant;
 // - once nobody is signed in any more, every copy is removed, including those that name no
 //   account one can read (garbled, truncated before any name, encrypted): nothing is left to keep.
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Log } from '../deps';
+import type { FileSystem, Log } from '../deps';
 
 export interface SignedOut {
   id: string;
@@ -19,7 +18,14 @@ export interface SignedOut {
  * Removes the corrupt copies beside `cacheFile` that the rule above says; returns their names.
  * `readable` turns a copy's bytes into text to search (the token store opens a sealed copy).
  */
-export async function removeCorruptCopies(cacheFile: string, signedOut: SignedOut[], nobodyLeft: boolean, log: Log, readable: (bytes: Buffer) => string = (b) => b.toString('latin1')): Promise<string[]> {
+export async function removeCorruptCopies(
+  cacheFile: string,
+  signedOut: SignedOut[],
+  nobodyLeft: boolean,
+  deps: { fs: Pick<FileSystem, 'readdir' | 'readBytes' | 'rm'>; log: Log; readable?: (bytes: Buffer) => string },
+): Promise<string[]> {
+  const { fs, log } = deps;
+  const readable = deps.readable ?? ((b: Buffer) => b.toString('latin1'));
   const dir = path.dirname(cacheFile);
   const prefix = `${path.basename(cacheFile)}.corrupt-`;
   const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix));
@@ -27,10 +33,10 @@ export async function removeCorruptCopies(cacheFile: string, signedOut: SignedOu
   const removed: string[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
-    const bytes = await fs.readFile(file).catch(() => null);
+    const bytes = await fs.readBytes(file).catch(() => null);
     const text = bytes === null ? '' : readable(bytes).toLowerCase();
     if (!nobodyLeft && !needles.some((n) => text.includes(n))) continue;
-    await fs.rm(file, { force: true });
+    await fs.rm(file);
     removed.push(name);
   }
   if (removed.length) log.info('removed corrupt token-cache copies of the signed-out account', { files: removed });

@@ -91,7 +91,7 @@ async function serveUntilStopped(opts: RunOptions, subscriptions: Map<number, ()
     resolveKey: (o) => resolveCacheKey(keySources, o),
   });
   const msal = new MsalClient({ config, http, log, cachePlugin: store });
-  const core = new DaemonCore({ config, paths, clock, http, stream: http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now(), logHealth: opts.logHealth });
+  const core = new DaemonCore({ config, paths, clock, fs: opts.fs, http, stream: http, log, store, msal, version: PRODUCT_VERSION, startedAt: clock.now(), logHealth: opts.logHealth });
   await core.start();
   resolveReady(makeHandlers(core, subscriptions, (origin) => allowedOrigins(config).has(origin)));
   log.info('ready', { accounts: core.accountList().length });
