@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../../../shared/errors';
 import type { Clock, FileSystem } from '../deps';
 import { systemClock } from '../io/clock';
-import { nodeFileSystem } from '../io/node-fs';
+import { pathExists } from '../io/path-exists';
 
 export interface ConnectOptions {
   socketPath: string;
@@ -35,7 +35,7 @@ const MAX_BACKOFF_MS = 250;
 const NOT_LISTENING = new Set(['ENOENT', 'ECONNREFUSED']);
 
 /** host/bin/ews-daemon, found from this module (host/dist/*.mjs or host/src/daemon-client/*.ts). */
-export function launcherPath(env: Record<string, string | undefined> = process.env, moduleUrl: string = import.meta.url, fs: Pick<FileSystem, 'exists'> = nodeFileSystem): string {
+export function launcherPath(env: Record<string, string | undefined> = process.env, moduleUrl: string = import.meta.url, fs: Pick<FileSystem, 'exists'> = { exists: pathExists }): string {
   if (env.EWS_DAEMON_LAUNCHER) return path.resolve(env.EWS_DAEMON_LAUNCHER);
   let dir = path.dirname(fileURLToPath(moduleUrl));
   for (let up = 0; up < 4; up++) {

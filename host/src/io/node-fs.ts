@@ -3,10 +3,11 @@
 // (ENOENT, ENOTDIR) gives null or false where the interface says so; every other error is
 // thrown as Node's own.
 import type { Stats } from 'node:fs';
-import { constants, existsSync, statSync } from 'node:fs';
+import { constants, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { FileStat, FileSystem } from '../deps';
 import { errCode, writeFileAtomic } from './atomic-file';
+import { pathExists } from './path-exists';
 
 /** The codes that mean "nothing there": the path, or a folder on the way to it, does not exist. */
 const MISSING = new Set(['ENOENT', 'ENOTDIR']);
@@ -53,7 +54,7 @@ export const nodeFileSystem: FileSystem = {
       throw err;
     }
   },
-  exists: (p) => existsSync(p),
+  exists: pathExists,
   isExecutable: (p) =>
     fs.access(p, constants.X_OK).then(
       () => true,
