@@ -195,15 +195,20 @@ describe('TokenStore with MSAL', () => {
     await removing;
   });
 
+  /** The cache's lock, held by another live process (as a second daemon or a CLI would). */
+  async function holdLockElsewhere(): Promise<void> {
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(holder);
+    await new Promise((r) => holder.once('spawn', r));
+    await fs.writeFile(`${file}.lock`, JSON.stringify({ pid: holder.pid, hostname: os.hostname(), acquiredAt: Date.now(), token: 'ab'.repeat(16) }));
+  }
+
   it('keeps a change it could not write (lock held elsewhere) and writes it on flush', async () => {
     await fs.writeFile(file, cacheWith(alice), { mode: 0o600 });
     const store = newStore({ lockTimeoutMs: 100 });
     const app = makeApp(store);
     const [account] = await app.getTokenCache().getAllAccounts();
-    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    children.push(holder);
-    await new Promise((r) => holder.once('spawn', r));
-    await fs.writeFile(`${file}.lock`, JSON.stringify({ pid: holder.pid, hostname: os.hostname(), acquiredAt: Date.now(), token: 'ab'.repeat(16) }));
+    await holdLockElsewhere();
     await app.getTokenCache().removeAccount(account!);
     expect(store.stats.writes).toBe(0);
     expect(await usernames(app)).toEqual([]); // memory keeps the change; the old file is not re-read
@@ -220,10 +225,7 @@ describe('TokenStore with MSAL', () => {
     const store = newStore({ lockTimeoutMs: 100, clock });
     const app = makeApp(store);
     const [account] = await app.getTokenCache().getAllAccounts();
-    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-    children.push(holder);
-    await new Promise((r) => holder.once('spawn', r));
-    await fs.writeFile(`${file}.lock`, JSON.stringify({ pid: holder.pid, hostname: os.hostname(), acquiredAt: Date.now(), token: 'ab'.repeat(16) }));
+    await holdLockElsewhere();
     await app.getTokenCache().removeAccount(account!);
     expect(store.stats.writes).toBe(0);
     // One retry waits, 5 s, unref'd: it must not keep a stopping daemon alive.

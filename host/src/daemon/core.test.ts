@@ -19,6 +19,7 @@ import type { Config } from '../config/config';
 import type { HttpRequest, HttpResponse } from '../deps';
 import { nodeFileSystem } from '../io/node-fs';
 import { DaemonCore, type CoreDeps } from './core';
+import { testConfig } from '../../../test/support/config';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../test/fixtures/ews');
 const EWS_URL = 'https://ews.test/EWS/Exchange.asmx';
@@ -77,12 +78,7 @@ let keyError: AppError | null;
 let cores: DaemonCore[];
 
 function config(): Config {
-  return {
-    file: path.join(dir, 'config.json'), clientId: 'c', authority: 'https://login.test/utid', knownAuthorityHost: null,
-    credential: { kind: 'secret', secret: 's', source: 'config' }, redirectUri: REDIRECT,
-    ewsUrl: EWS_URL, ewsScope: 'https://ews.test/EWS.AccessAsUser.All', graphUrl: 'https://graph.test/v1.0', graphScope: 'https://graph.test/Mail.ReadBasic',
-    backend: 'ews', extensionIds: [], pollIntervalSeconds: 60, realtime: false, notifyCommand: ['notify'], cacheKeyFile: null,
-  };
+  return testConfig({ file: path.join(dir, 'config.json'), redirectUri: REDIRECT, ewsUrl: EWS_URL, backend: 'ews', realtime: false, notifyCommand: ['notify'] });
 }
 
 async function startCore(): Promise<DaemonCore> {

@@ -12,6 +12,7 @@ import type { Http, HttpRequest, HttpResponse } from '../deps';
 import { nodeFileSystem } from '../io/node-fs';
 import { formatDoctor, runDoctor, type DoctorDeps } from './doctor';
 import { runInstall } from './run-install';
+import { testConfig } from '../../../test/support/config';
 
 const REPO = path.resolve(import.meta.dirname, '../../..');
 const NOW = Date.UTC(2026, 5, 1);
@@ -32,25 +33,7 @@ class FakeHttp implements Http {
 }
 
 function config(home: string, over: Partial<Config> = {}): Config {
-  return {
-    file: path.join(home, 'config.json'),
-    clientId: 'c1',
-    authority: 'https://login.example/contoso',
-    knownAuthorityHost: null,
-    credential: { kind: 'secret', secret: 's', source: 'config' },
-    redirectUri: 'http://localhost:53100/callback',
-    ewsUrl: 'https://mail.example/EWS/Exchange.asmx',
-    ewsScope: 'https://mail.example/EWS.AccessAsUser.All',
-    graphUrl: 'https://graph.example/v1.0',
-    graphScope: 'https://graph.example/Mail.ReadBasic',
-    backend: 'auto',
-    extensionIds: [],
-    pollIntervalSeconds: 60,
-    realtime: true,
-    notifyCommand: null,
-    cacheKeyFile: null,
-    ...over,
-  };
+  return testConfig({ file: path.join(home, 'config.json'), ...over });
 }
 
 /** A HOME where `install --browser chromium,firefox` ran, the daemon's folders are right, and every endpoint answers. */

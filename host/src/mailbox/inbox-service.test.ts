@@ -14,6 +14,7 @@ import type { Config } from '../config/config';
 import type { Http, HttpRequest, HttpResponse } from '../deps';
 import type { BackendMemo, BackendMemory } from './backend-memory';
 import { DEFAULT_BUSY_MS, EWS_RECHECK_MS, InboxService, PERSIST_STALE_MS } from './inbox-service';
+import { testConfig } from '../../../test/support/config';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../../test/fixtures/ews');
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
@@ -59,12 +60,7 @@ class Memory implements BackendMemory {
 }
 
 function config(backend: BackendSetting): Config {
-  return {
-    file: '/config.json', clientId: 'c', authority: 'https://login.test/t', knownAuthorityHost: null,
-    credential: { kind: 'secret', secret: 's', source: 'config' }, redirectUri: 'http://localhost:53100/callback',
-    ewsUrl: EWS_URL, ewsScope: 'https://ews.test/EWS.AccessAsUser.All', graphUrl: GRAPH_URL, graphScope: 'https://graph.test/Mail.ReadBasic',
-    backend, extensionIds: [], pollIntervalSeconds: 60, realtime: true, notifyCommand: null, cacheKeyFile: null,
-  };
+  return testConfig({ ewsUrl: EWS_URL, graphUrl: GRAPH_URL, backend });
 }
 
 let clock: FakeClock;
@@ -160,7 +156,7 @@ describe('InboxService: when it asks the server', () => {
   it('says which permission is missing when the grant never covered the backend’s scope (AADSTS65001)', async () => {
     tokenError = new AppError('needs_consent', 'AADSTS65001: consent missing', { advice: '', retryable: false, aadsts: 65001 });
     const e = await service('graph').count(ALICE, 0).catch((x: unknown) => x);
-    expect(e).toMatchObject({ code: 'scope_missing', message: 'The sign-in did not grant https://graph.test/Mail.ReadBasic.', data: { aadsts: 65001 } });
+    expect(e).toMatchObject({ code: 'scope_missing', message: 'The sign-in did not grant https://graph.example/Mail.ReadBasic.', data: { aadsts: 65001 } });
     expect(server.requests).toHaveLength(0);
   });
 });
