@@ -159,6 +159,38 @@ describe('consent --device-code', () => {
     expect((await stack.json<{ account: string }>(['token', '--force-refresh'])).account).toBe('alice@contoso.example');
   });
 
+  it('reaches Graph without a browser once EWS is off: the error says how, and a device code with Graph configured does it', async () => {
+    const { admin } = stack.emulator;
+    const carol = 'carol@contoso.example'; // never signed in here: no consent to either resource yet
+    admin.addUser({ username: carol });
+    admin.setEwsDisabled(true);
+    try {
+      await stack.stopDaemon();
+      await stack.writeConfig({});
+      await stack.cli(['logout']);
+      const first = deviceCode();
+      admin.approveDeviceCode((await first.begun).userCode, carol);
+      expect((await first.done).code).toBe(0);
+      const refused = await stack.cli(['inbox']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/did not grant .*Mail\.ReadBasic, which this account needs now that EWS is turned off/);
+      expect(refused.stderr).toContain('without a browser, set "backend": "graph" in config.json, restart the daemon and run `ews-daemon consent --device-code`');
+
+      // What the advice says, done.
+      await stack.stopDaemon();
+      await stack.writeConfig({ backend: 'graph' });
+      const second = deviceCode();
+      admin.approveDeviceCode((await second.begun).userCode, carol);
+      expect((await second.done).code).toBe(0);
+      expect((await stack.cli(['inbox'])).stdout).toMatch(/carol@contoso\.example {2}Inbox .* via Microsoft Graph/);
+    } finally {
+      admin.setEwsDisabled(false);
+      await stack.cli(['logout']);
+      await stack.stopDaemon();
+      await stack.writeConfig({});
+    }
+  });
+
   async function approveOnPage(begun: Begun): Promise<string> {
     const http = createHttp({ userAgent: 'a-phone', extraCaPem: stack.emulator.caPem });
     try {

@@ -159,6 +159,14 @@ describe('InboxService: when it asks the server', () => {
     expect(e).toMatchObject({ code: 'scope_missing', message: 'The sign-in did not grant https://graph.example/Mail.ReadBasic.', data: { aadsts: 65001 } });
     expect(server.requests).toHaveLength(0);
   });
+
+  it('tells a user without a browser how to consent to Graph once EWS is off (a device code consents to EWS in auto mode)', async () => {
+    memory.update(ALICE.id, { ewsDisabledAt: clock.now(), ewsRecheckAt: clock.now() + EWS_RECHECK_MS });
+    tokenError = new AppError('needs_consent', 'AADSTS65001: consent missing', { advice: '', retryable: false, aadsts: 65001 });
+    const e = await service('auto').count(ALICE, 0).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'scope_missing', message: 'The sign-in did not grant https://graph.example/Mail.ReadBasic, which this account needs now that EWS is turned off.' });
+    expect((e as AppError).data.advice).toContain('without a browser, set "backend": "graph" in config.json, restart the daemon and run `ews-daemon consent --device-code`');
+  });
 });
 
 describe('InboxService: a server that asks to wait', () => {

@@ -182,9 +182,13 @@ export class InboxService {
   private scopeMissing(e: unknown, backend: Backend): unknown {
     if (!isAppError(e) || e.data.aadsts !== 65001) return e;
     const scope = backend === 'ews' ? this.deps.config.ewsScope : this.deps.config.graphScope;
-    const why = backend === 'graph' && this.deps.config.backend === 'auto' ? ', which this account needs now that EWS is turned off' : '';
+    const ewsOff = backend === 'graph' && this.deps.config.backend === 'auto';
+    const why = ewsOff ? ', which this account needs now that EWS is turned off' : '';
+    // A device code sign-in consents to one resource, EWS in auto mode (msal-client.ts): without
+    // a browser, Graph's consent takes a device code sign-in with Graph configured.
+    const noBrowser = ewsOff ? '; without a browser, set "backend": "graph" in config.json, restart the daemon and run `ews-daemon consent --device-code`' : '';
     return new AppError('scope_missing', `The sign-in did not grant ${scope}${why}.`, {
-      advice: `Sign in again (\`ews-daemon consent\` or Sign in in the popup) and accept ${scope.split('/').pop()}; where users may not consent, an administrator can grant it with \`ews-daemon consent --admin\`.`,
+      advice: `Sign in again (\`ews-daemon consent\` or Sign in in the popup) and accept ${scope.split('/').pop()}${noBrowser}; where users may not consent, an administrator can grant it with \`ews-daemon consent --admin\`.`,
       retryable: false,
       aadsts: 65001,
     }, { cause: e });
