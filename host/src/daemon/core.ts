@@ -24,9 +24,6 @@ import { toErrorInfo } from './refresh-outcome';
 import { RT_INACTIVITY_MS, type Refresher } from './refresher';
 import type { Emit, Subscribers } from './subscribers';
 
-export type { Account } from './account-select';
-export type { Emit } from './subscribers';
-
 export type { CoreDeps };
 
 /** The token cache could not be opened for want of its key: the daemon serves on, and says so. */
