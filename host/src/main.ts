@@ -60,7 +60,9 @@ async function main(argv: string[]): Promise<number> {
   // Every line leaves through here: stripped of terminal controls (escaped, for --json), and
   // quiet when the reader has gone (`| head`).
   const err = lineWriter(process.stderr, terminalText);
-  const out = lineWriter(process.stdout, (text) => (json ? terminalJson(text) : terminalText(text)), (e) => err(`ews-daemon: cannot write to standard output (${e.code ?? e.message}).`));
+  const write = lineWriter(process.stdout, (text) => (json ? terminalJson(text) : terminalText(text)), (e) => err(`ews-daemon: cannot write to standard output (${e.code ?? e.message}).`));
+  let printed = false;
+  const out: typeof write = (text) => ((printed = true), write(text));
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     json = values.json === true;
@@ -77,7 +79,8 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(ctx);
   } catch (e) {
     const appError = isAppError(e) ? e : fromUnknown(e);
-    if (json) out(JSON.stringify({ error: toRpcError(appError) }, null, 2));
+    // After lines already printed (device code, watch: one JSON value a line), the error is one more line.
+    if (json) out(JSON.stringify({ error: toRpcError(appError) }, null, printed ? undefined : 2));
     else err(`ews-daemon: ${formatError({ ...appError.data, message: appError.message })}`);
     return exitCode(appError);
   }

@@ -21,7 +21,7 @@ interface Begun {
 interface Run {
   child: ChildProcess;
   begun: Promise<Begun>;
-  done: Promise<{ code: number | null; lines: unknown[]; stderr: string }>;
+  done: Promise<{ code: number | null; lines: unknown[]; stderr: string; stdout: string }>;
 }
 
 describe('consent --device-code', () => {
@@ -49,8 +49,8 @@ describe('consent --device-code', () => {
       child.on('close', () => reject(new Error(`the CLI ended before printing a code: ${stdout}${stderr}`)));
     });
     begun.catch(() => undefined);
-    const done = new Promise<{ code: number | null; lines: unknown[]; stderr: string }>((resolve) =>
-      child.on('close', (code) => resolve({ code, stderr, lines: parseJsonValues(stdout) })),
+    const done = new Promise<{ code: number | null; lines: unknown[]; stderr: string; stdout: string }>((resolve) =>
+      child.on('close', (code) => resolve({ code, stderr, stdout, lines: parseJsonValues(stdout) })),
     );
     return { child, begun, done };
   }
@@ -89,6 +89,10 @@ describe('consent --device-code', () => {
     const refusal = await failure(blocked);
     expect(refusal).toMatchObject({ code: 'conditional_access', aadsts: 53003 });
     expect(refusal.advice).toMatch(/`ews-daemon consent --listen`.*`--paste`/);
+    // JSON lines, as the code was: a script reading line by line gets the error whole.
+    const printed = (await blocked.done).stdout.trimEnd().split('\n');
+    expect(printed).toHaveLength(2);
+    expect(JSON.parse(printed[1]!)).toMatchObject({ error: { data: { code: 'conditional_access' } } });
   });
 
   it('waits 5 s more after a slow_down, and is never told to slow down again', async () => {
@@ -222,7 +226,7 @@ function parseLine(line: string): Record<string, unknown> | null {
   }
 }
 
-/** The CLI's --json output: the code on its first line, then the outcome (a line, or a pretty-printed error). */
+/** The CLI's --json output: the code on its first line, then the outcome on one line; or an error alone, before any code (pretty-printed). */
 function parseJsonValues(text: string): unknown[] {
   const nl = text.indexOf('\n');
   const first = nl > 0 ? parseLine(text.slice(0, nl)) : null;
