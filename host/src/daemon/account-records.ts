@@ -1,18 +1,21 @@
 // What the daemon remembers about each account beside MSAL's cache, across restarts: when the
 // refresh token was last used (for its 90-day inactivity lapse), whether EWS was found turned
-// off (so auto mode goes straight to Graph), and the last inbox count (shown at once on start).
+// off (so auto mode goes straight to Graph), the last inbox count (shown at once on start), and
+// the last event notifyCommand announced (so a restart does not announce it again).
 // One JSON file, 0600, written whole (atomic-file) and coalesced.
 import type { Log } from '../deps';
 import { readIfExists, writeFileAtomic } from '../io/atomic-file';
 import type { BackendMemo, BackendMemory } from '../mailbox/backend-memory';
+import type { NoticeMemory, NotifyEvent } from './notify-command';
 
 export interface AccountRecord extends BackendMemo {
   lastRefreshAt: number | null;
+  lastNotice: NotifyEvent | null;
 }
 
-const EMPTY: AccountRecord = { lastRefreshAt: null, ewsDisabledAt: null, ewsRecheckAt: null, inbox: null };
+const EMPTY: AccountRecord = { lastRefreshAt: null, ewsDisabledAt: null, ewsRecheckAt: null, inbox: null, lastNotice: null };
 
-export class AccountRecords implements BackendMemory {
+export class AccountRecords implements BackendMemory, NoticeMemory {
   private records = new Map<string, AccountRecord>();
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
@@ -38,6 +41,14 @@ export class AccountRecords implements BackendMemory {
   update(id: string, patch: Partial<AccountRecord>): void {
     this.records.set(id, { ...this.get(id), ...patch });
     this.schedule();
+  }
+
+  lastNotice(id: string): NotifyEvent | null {
+    return this.get(id).lastNotice;
+  }
+
+  noteNotice(id: string, event: NotifyEvent): void {
+    this.update(id, { lastNotice: event });
   }
 
   remove(id: string): void {

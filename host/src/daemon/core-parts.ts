@@ -77,7 +77,7 @@ export function connectParts(deps: CoreDeps, hooks: PartsHooks): Parts {
     onCount: hooks.counted,
     onBackendChange: hooks.backendChanged,
   });
-  const notifier = new NotifyCommand({ argv: config.notifyCommand, log: log.child({ component: 'notify' }), run: deps.runNotify, clock });
+  const notifier = new NotifyCommand({ argv: config.notifyCommand, log: log.child({ component: 'notify' }), memory: records, run: deps.runNotify, clock });
   const streaming = new EwsStreaming({
     clock, log: log.child({ component: 'streaming' }), http, stream: deps.stream, ewsUrl: config.ewsUrl, tokens: refresher,
     onChange: hooks.changeAnnounced,

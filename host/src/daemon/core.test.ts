@@ -223,7 +223,7 @@ describe('DaemonCore: letting an account go', () => {
 });
 
 describe('DaemonCore: what status says', () => {
-  it('announces needing sign-in once per verdict, and again after a new sign-in', async () => {
+  it('announces needing sign-in once per verdict, again after a new sign-in, not again after a restart', async () => {
     msal.accountsInCache = [ALICE];
     const core = await startCore();
     msal.source.script({ kind: 'fail', error: verdict() });
@@ -236,6 +236,15 @@ describe('DaemonCore: what status says', () => {
     await core.tokenGet(undefined, 'ews', true).catch(() => undefined);
     await clock.settle();
     expect(notices).toEqual([['needs-consent', ALICE.username], ['signed-in', ALICE.username], ['needs-consent', ALICE.username]]);
+
+    // A restart finds the verdict again, and says nothing new: the last notice is on disk.
+    await core.stop();
+    cores = [];
+    msal.source.script({ kind: 'fail', error: verdict() });
+    const again = await startCore();
+    await clock.advance(3 * HOUR);
+    expect(account(again.status(), ALICE)?.state.kind).toBe('needs-consent');
+    expect(notices).toHaveLength(3);
   });
 
   it('shows a failed count as the last error until a count succeeds', async () => {

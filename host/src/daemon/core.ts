@@ -162,7 +162,7 @@ export class DaemonCore {
     // The code's tokens are in MSAL's cache: take the access token now, so the answer shows its expiry.
     await this.refresher.getToken(account.id, this.inbox.backend(account.id).active).catch(() => undefined);
     this.deps.log.info('signed in', { account: account.username });
-    void this.notifier.notify('signed-in', account.username, 'Signed in: the daemon keeps the grant alive from now on.');
+    void this.notifier.notify('signed-in', account, 'Signed in: the daemon keeps the grant alive from now on.');
     void this.countQuietly(account.id, 0);
     const t = this.tracked.get(account.id);
     if (!t) throw new AppError('no_account', `${account.username} was signed out while signing in.`, { advice: 'Sign in again.', retryable: false });
@@ -189,7 +189,6 @@ export class DaemonCore {
     this.refresher.untrack(a.id);
     this.records.remove(a.id);
     this.inbox.forget(a.id);
-    this.notifier.forget(a.username);
     this.realtime.sync();
     this.queueStatus();
     try {
@@ -246,8 +245,8 @@ export class DaemonCore {
   }
 
   private onBackendChange(accountId: string, backend: Backend): void {
-    const username = this.tracked.get(accountId)?.account.username;
-    if (backend === 'graph' && this.deps.config.backend === 'auto' && username) void this.notifier.notify('ews-disabled', username, this.inbox.backend(accountId).reason);
+    const account = this.tracked.get(accountId)?.account;
+    if (backend === 'graph' && this.deps.config.backend === 'auto' && account) void this.notifier.notify('ews-disabled', account, this.inbox.backend(accountId).reason);
     this.track(accountId, backend);
   }
 
@@ -257,7 +256,7 @@ export class DaemonCore {
     if (t && refresh) {
       const state = refresh.state;
       if (t.grantKind === 'retrying' && state.kind === 'signed-in') this.realtime.networkBack();
-      if (state.kind === 'needs-consent' && t.grantKind !== 'needs-consent') void this.notifier.notify('needs-consent', t.account.username, state.error.advice);
+      if (state.kind === 'needs-consent' && t.grantKind !== 'needs-consent') void this.notifier.notify('needs-consent', t.account, state.error.advice);
       t.grantKind = state.kind;
       const { lastRefreshAt } = refresh;
       if (lastRefreshAt !== null && lastRefreshAt !== this.records.get(accountId).lastRefreshAt) this.records.update(accountId, { lastRefreshAt });

@@ -3,8 +3,9 @@
 // notify-send). The event, the account and the advice travel in the environment
 // (EWS_DAEMON_EVENT, EWS_DAEMON_ACCOUNT, EWS_DAEMON_ADVICE), never on a command line others can
 // read in `ps`. Guarantees: at most once per event per account (the same event is not repeated
-// until another one happened for that account); a command that fails, hangs or is missing is
-// logged and never stops the daemon; a token never reaches it.
+// until another one happened for that account), across restarts too: the last event is kept in
+// the account's records; a command that fails, hangs or is missing is logged and never stops
+// the daemon; a token never reaches it.
 import { spawn } from 'node:child_process';
 import type { Clock, Log } from '../deps';
 import { systemClock } from '../io/clock';
@@ -16,18 +17,24 @@ export const NOTIFY_TIMEOUT_MS = 30_000;
 
 export type Runner = (argv: string[], env: Record<string, string>, timeoutMs: number) => Promise<{ code: number | null; error?: string }>;
 
+/** Each account's last event, kept across restarts (AccountRecords); forgotten with the account. */
+export interface NoticeMemory {
+  lastNotice(accountId: string): NotifyEvent | null;
+  noteNotice(accountId: string, event: NotifyEvent): void;
+}
+
 export class NotifyCommand {
-  private readonly last = new Map<string, NotifyEvent>();
   private readonly running = new Set<Promise<void>>();
 
   /** `run` defaults to spawning the program, stopped after its timeout on `clock` (default: the system clock). */
-  constructor(private readonly deps: { argv: string[] | null; log: Log; run?: Runner; clock?: Clock }) {}
+  constructor(private readonly deps: { argv: string[] | null; log: Log; memory: NoticeMemory; run?: Runner; clock?: Clock }) {}
 
   /** Runs the command for this event unless it was the account's last one; resolves when it ended. */
-  notify(event: NotifyEvent, account: string, advice: string): Promise<void> {
+  notify(event: NotifyEvent, who: { id: string; username: string }, advice: string): Promise<void> {
     const argv = this.deps.argv;
-    if (!argv || this.last.get(account) === event) return Promise.resolve();
-    this.last.set(account, event);
+    if (!argv || this.deps.memory.lastNotice(who.id) === event) return Promise.resolve();
+    this.deps.memory.noteNotice(who.id, event);
+    const account = who.username;
     const env = { ...(process.env as Record<string, string>), EWS_DAEMON_EVENT: event, EWS_DAEMON_ACCOUNT: account, EWS_DAEMON_ADVICE: advice };
     const done = (this.deps.run ?? spawnRunner(this.deps.clock ?? systemClock))(argv, env, NOTIFY_TIMEOUT_MS).then(
       (r) => {
@@ -38,11 +45,6 @@ export class NotifyCommand {
     );
     this.running.add(done);
     return done.finally(() => this.running.delete(done));
-  }
-
-  /** Forgets an account that signed out. */
-  forget(account: string): void {
-    this.last.delete(account);
   }
 
   /** Waits for commands still running (at most their timeout). */
