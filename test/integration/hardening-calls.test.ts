@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InboxCount } from '../../shared/protocol';
+import type { InboxCount, StatusResult } from '../../shared/protocol';
 import { RpcClient } from '../../host/src/daemon-client/rpc-client';
 import { LAUNCHER, startStack, type Stack } from '../support/stack';
 import { freePort } from '../support/free-port';
@@ -112,6 +112,9 @@ describe('counts during a server back-off', () => {
     expect(during).toMatchObject({ total: fresh.total, fetchedAt: fresh.fetchedAt, stale: { reason: 'throttled' } });
     expect(during.stale!.retryAt).toBeGreaterThan(Date.now());
     expect((await stack.cli(['inbox', '--max-age', '0'])).stdout).toMatch(/older than asked: the mail server asked to wait until \d\d:\d\d:\d\d UTC/);
+    // Status says so too (the popup, `status`), not only the caller who asked.
+    expect((await stack.json<StatusResult>(['status'])).accounts[0]?.inbox?.stale).toMatchObject({ reason: 'throttled', retryAt: during.stale!.retryAt });
+    expect((await stack.cli(['status'])).stdout).toMatch(/older than asked: the mail server asked to wait until \d\d:\d\d:\d\d UTC/);
     // A count young enough for the caller is not stale, back-off or not.
     expect((await stack.json<InboxCount>(['inbox', '--max-age', '3600'])).stale).toBeUndefined();
     const strict = JSON.parse((await stack.cli(['inbox', '--max-age', '0', '--no-stale', '--json'])).stdout) as { error: { data: { code: string; retryAfterMs: number } } };

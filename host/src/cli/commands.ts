@@ -9,7 +9,7 @@ import { RpcClient } from '../daemon-client/rpc-client';
 import type { Call, CliContext, Command } from './cli-context';
 import { deviceCodeConsent } from './device-code';
 import { listenForReply, loopbackTarget, openBrowser, readPastedUrl, readReplyUrl, terminalSafeError } from './consent-flow';
-import { formatAccount, formatAgo, formatInboxLine, formatStatus, formatTokens } from './format';
+import { formatAccount, formatAgo, formatInboxLine, formatStatus, formatTokens, staleLines } from './format';
 
 export type { Call, CliContext, Command } from './cli-context';
 
@@ -78,12 +78,6 @@ const inbox: Command = {
     });
   },
 };
-
-/** The line `inbox` adds when the count is older than asked because the server asked to wait. */
-function staleLines(count: ResultOf<'inbox.count'>): string[] {
-  if (!count.stale) return [];
-  return [`  (older than asked: the mail server asked to wait until ${new Date(count.stale.retryAt).toISOString().slice(11, 19)} UTC; a newer count comes after that)`];
-}
 
 /** The line `status` adds while the daemon cannot write its log (a full disk). */
 function logPausedLines(s: ResultOf<'status'>, now: number): string[] {

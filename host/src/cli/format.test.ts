@@ -30,6 +30,12 @@ describe('human output', () => {
     expect(formatAccount(account, now).join('\n')).not.toContain('counts:');
   });
 
+  it('says when the count shown is older than asked because the server asked to wait', () => {
+    const stale = { ...account.inbox!, stale: { reason: 'throttled' as const, retryAt: Date.UTC(2026, 10, 24, 9, 4, 30) } };
+    expect(formatAccount({ ...account, inbox: stale }, now)[1]).toBe('  (older than asked: the mail server asked to wait until 09:04:30 UTC; a newer count comes after that)');
+    expect(formatAccount(account, now).join('\n')).not.toContain('older than asked');
+  });
+
   it('shows the advice of an account that needs sign-in', () => {
     const error = { code: 'needs_consent' as const, message: 'The refresh token has expired.', advice: 'Sign in again.', retryable: false, aadsts: 700082, at: now };
     const lines = formatAccount({ ...account, state: { kind: 'needs-consent', error }, lastError: error }, now).join('\n');

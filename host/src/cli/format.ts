@@ -39,6 +39,12 @@ export function formatInboxLine(count: InboxCount, now: number, account?: Accoun
   return renew ? `${base}; token renews ${formatIn(renew, now)}` : base;
 }
 
+/** The line a count older than asked gets (the server asked to wait: no newer one until then). */
+export function staleLines(count: InboxCount): string[] {
+  if (!count.stale) return [];
+  return [`  (older than asked: the mail server asked to wait until ${new Date(count.stale.retryAt).toISOString().slice(11, 19)} UTC; a newer count comes after that)`];
+}
+
 const STATE_WORDS: Record<GrantState['kind'], string> = {
   'signed-in': 'signed in',
   refreshing: 'renewing its token',
@@ -57,6 +63,7 @@ export function formatError(e: Pick<ErrorInfo, 'code' | 'message' | 'advice' | '
 export function formatAccount(a: AccountStatus, now: number): string[] {
   const lines = [`${a.username}  ${STATE_WORDS[a.state.kind]}`];
   if (a.inbox) lines[0] += ` · Inbox ${formatCount(a.inbox.total)} items (${formatCount(a.inbox.unread)} unread), fetched ${formatAgo(a.inbox.fetchedAt, now)}`;
+  if (a.inbox) lines.push(...staleLines(a.inbox));
   lines.push(`  backend: ${BACKEND_NAME[a.backend.active]}. ${a.backend.reason}`);
   if (a.realtime) lines.push(`  counts: ${REALTIME_WORDS[a.realtime.kind]} since ${formatAgo(a.realtime.since, now)}: ${a.realtime.reason}`);
   const token = a.accessTokens[0];

@@ -119,6 +119,7 @@ export class DaemonCore {
     try {
       const count = await this.inbox.count(account, maxAgeMs, { allowStale });
       this.noteInboxError(account.id, null);
+      if (count.stale) this.queueStatus(); // status marks the count stale too, from now until the wait ends
       return count;
     } catch (e) {
       if (isAppError(e)) this.noteInboxError(account.id, e);
@@ -205,7 +206,7 @@ export class DaemonCore {
     const refresh = this.refresher.status(id);
     // adopt() tracks before it lists and forget() lists no more before it untracks.
     if (!refresh) throw new AppError('internal', `The account ${t.account.username} is listed but not tracked.`, { advice: 'Report it with the daemon log.', retryable: false });
-    return accountStatus(t.account, { refresh, inboxError: t.inboxError, backend: this.inbox.backend(id), inbox: this.inbox.last(id), realtime: this.realtime.status(id) });
+    return accountStatus(t.account, { refresh, inboxError: t.inboxError, backend: this.inbox.backend(id), inbox: this.inbox.shown(id), realtime: this.realtime.status(id) });
   }
 
   /** Background counts (streaming, polling, after sign-in): failures are shown in status, not thrown. */

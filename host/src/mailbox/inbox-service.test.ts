@@ -179,6 +179,7 @@ describe('InboxService: a server that asks to wait', () => {
     const stale = { ...first, stale: { reason: 'throttled', retryAt } };
     // The request that meets the back-off already answers with the last count, saying how old it is.
     await expect(inbox.count(ALICE, 0)).resolves.toEqual(stale);
+    expect(inbox.shown(ALICE.id)).toEqual(stale); // status says so too, not only the caller who asked
     await clock.advance(297_748);
     await expect(inbox.count(ALICE, 0)).resolves.toEqual(stale);
     // A caller that cannot take an old count gets the wait instead, in whole seconds.
@@ -189,6 +190,7 @@ describe('InboxService: a server that asks to wait', () => {
     const fresh = await inbox.count(ALICE, 0);
     expect(fresh).toMatchObject({ fetchedAt: clock.now() });
     expect(fresh.stale).toBeUndefined();
+    expect(inbox.shown(ALICE.id)).toEqual(fresh);
     expect(server.count('ews')).toBe(3);
   });
 

@@ -57,6 +57,13 @@ export class InboxService {
     return this.latest.get(accountId) ?? this.deps.records.get(accountId).inbox;
   }
 
+  /** The newest count as status shows it: marked stale while the server asks to wait, so no newer one can be had. */
+  shown(accountId: string): InboxCount | null {
+    const cached = this.last(accountId);
+    const busy = this.busyUntil.get(accountId) ?? 0;
+    return cached && busy > this.deps.clock.now() ? { ...cached, stale: { reason: 'throttled', retryAt: busy } } : cached;
+  }
+
   /**
    * The newest count if younger than maxAgeMs, else a fetch (shared with concurrent callers).
    * During a server's back-off no fetch is made: the newest count comes back marked `stale`
