@@ -70,6 +70,19 @@ describe.skipIf(!CHROMIUM)(`the extension in Chromium with the real companion an
     await waitForText(popup, `${card(ALICE)} [data-testid=inbox-unread]`, '26', 2_500);
   });
 
+  it('says in the card when the mail server asks to wait, until a fresh count comes', async () => {
+    b.stack.emulator.admin.failEws({ kind: 'busy-fault', backOffMs: 3_000 }, 1);
+    const stale = `${card(ALICE)} [data-testid=inbox-stale]`;
+    await popup.click(`${card(ALICE)} [data-testid=refresh]`);
+    await waitForText(popup, stale, /^The mail server asked to wait: no newer count before \d\d:\d\d:\d\d\.$/);
+    expect(await popup.locator(`${card(ALICE)} [data-testid=inbox-unread]`).textContent()).toBe('26'); // the last count, still shown
+    // Refresh again until the wait is over: the fresh count takes the note away.
+    await waitUntil('a fresh count', async () => {
+      await popup.click(`${card(ALICE)} [data-testid=refresh]`);
+      return popup.locator(stale).count();
+    }, (n) => n === 0, 20_000);
+  });
+
   it('can be used with the keyboard alone, with the focus visible', async () => {
     // A fresh popup, as when it is opened from the toolbar: Tab starts from the top.
     await popup.reload();

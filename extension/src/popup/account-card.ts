@@ -6,7 +6,7 @@ import type { AccountStatus } from '../../../shared/protocol';
 import { h } from '../lib/dom';
 import { formatCount, formatCountdown, formatLocalDate, formatLocalTime, formatRelative } from '../lib/format';
 import { errorBox } from './error-box';
-import { backendName, fetchedWords, realtimeWords, stateWords } from './state-text';
+import { backendName, fetchedWords, realtimeWords, staleNote, stateWords } from './state-text';
 
 export interface CardActions {
   refresh(account: string): void;
@@ -52,6 +52,7 @@ function inboxBlock(a: AccountStatus, now: number): HTMLElement {
       h('span', { class: 'count-label' }, ' unread'),
     ),
     h('p', { class: 'muted', 'data-testid': 'inbox-fetched', 'data-relative': a.inbox.fetchedAt, 'data-template': `fetched {} via ${backendName(a.inbox.backend)}` }, fetchedWords(a.inbox, now)),
+    a.inbox.stale ? h('p', { class: 'muted', 'data-testid': 'inbox-stale' }, staleNote(a.inbox)) : null,
     h('p', { class: 'muted', 'data-testid': 'backend-reason' }, a.backend.reason),
     a.realtime ? h('p', { class: 'muted', 'data-testid': 'realtime', 'data-kind': a.realtime.kind }, realtimeWords(a.realtime)) : null,
   );

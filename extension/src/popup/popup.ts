@@ -10,28 +10,27 @@ import { toWireError, VIEW_PORT, type View, type ViewMessage } from '../lib/mess
 import { VIEWER_PAGE } from '../lib/pages';
 import { accountCard, type CardActions } from './account-card';
 import { companionPanel } from './companion-panel';
-import { staleNote } from './state-text';
 import { errorBox } from './error-box';
 
 const $ = (id: string) => document.getElementById(id)!;
 let current: View | null = null;
 
 const actions: CardActions = {
-  // A count older than asked (the server's back-off) says so where the busy text was.
-  refresh: (account) => void run(`refresh:${account}`, 'Fetching the Inbox count…', async () => staleNote(await ask({ type: 'refresh', account }), Date.now())),
+  // A count older than asked (the server's back-off) says so in its card: status marks it stale.
+  refresh: (account) => void run(`refresh:${account}`, 'Fetching the Inbox count…', () => ask({ type: 'refresh', account })),
   signOut: (account) => void run(`out:${account}`, `Signing out ${account}…`, () => ask({ type: 'signOut', account })),
   signIn: (loginHint) => void run(`again:${loginHint}`, 'Opening the sign-in page…', () => ask({ type: 'signIn', loginHint })),
 };
 
-/** Runs one button's request: disables the button, says what is happening, shows a failure (or the note `work` returns). */
+/** Runs one button's request: disables the button, says what is happening, shows a failure. */
 async function run(key: string, busyText: string, work: () => Promise<unknown>): Promise<void> {
   const button = document.querySelector<HTMLButtonElement>(`[data-key="${key}"]`);
   if (button) button.disabled = true;
   $('action-error').replaceChildren();
   $('busy').textContent = busyText;
   try {
-    const note = await work();
-    $('busy').textContent = typeof note === 'string' ? note : '';
+    await work();
+    $('busy').textContent = '';
   } catch (e) {
     $('busy').textContent = '';
     $('action-error').replaceChildren(errorBox(toWireError(e), 'action-error'));

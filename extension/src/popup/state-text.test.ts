@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { T0 } from '../test-support';
+import { formatLocalTime } from '../lib/format';
 import { fetchedWords, staleNote, stateWords } from './state-text';
 
 const error = { code: 'transient' as const, message: 'network down', advice: 'wait', retryable: true, at: T0 };
@@ -21,9 +22,11 @@ describe('fetchedWords', () => {
 });
 
 describe('staleNote', () => {
-  it('says a refreshed count is older than asked because the server asked to wait, and until when', () => {
+  it('says a count is older than a fresh one because the server asked to wait, and until what time', () => {
     const count = { account: 'a', total: 1, unread: 0, fetchedAt: T0 - 40_000, backend: 'ews' as const };
-    expect(staleNote(count, T0)).toBeNull();
-    expect(staleNote({ ...count, stale: { reason: 'throttled', retryAt: T0 + 20_000 } }, T0)).toBe('The mail server asked to wait: this count is from 40 s ago; a newer one can be fetched in 20 s.');
+    expect(staleNote(count)).toBeNull();
+    const retryAt = T0 + 20_000;
+    expect(staleNote({ ...count, stale: { reason: 'throttled', retryAt } })).toBe(`The mail server asked to wait: no newer count before ${formatLocalTime(retryAt).slice(11)}.`);
+    expect(formatLocalTime(retryAt).slice(11)).toMatch(/^\d\d:\d\d:\d\d$/);
   });
 });

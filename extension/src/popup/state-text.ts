@@ -1,6 +1,6 @@
 // An account's grant state and backend in words, for the popup. Pure: `now` is passed in.
 import type { AccountStatus, GrantState, InboxCount } from '../../../shared/protocol';
-import { formatRelative } from '../lib/format';
+import { formatLocalTime, formatRelative } from '../lib/format';
 import { ERROR_TEXT } from './error-text';
 
 export type Tone = 'ok' | 'busy' | 'warn' | 'error';
@@ -44,10 +44,11 @@ export function fetchedWords(inbox: NonNullable<AccountStatus['inbox']>, now: nu
 }
 
 /**
- * The note under a refreshed count that is older than asked because the mail server asked to
- * wait (`stale` in inbox.count): null for a fresh count.
+ * The note under a count that is older than a fresh one because the mail server asked to wait
+ * (`stale`, in status and inbox.count): until when. A clock time, not "in 20 s": the card is
+ * redrawn when status changes, not every second. Null for a fresh count.
  */
-export function staleNote(count: InboxCount, now: number): string | null {
+export function staleNote(count: InboxCount): string | null {
   if (!count.stale) return null;
-  return `The mail server asked to wait: this count is from ${formatRelative(count.fetchedAt, now)}; a newer one can be fetched ${formatRelative(count.stale.retryAt, now)}.`;
+  return `The mail server asked to wait: no newer count before ${formatLocalTime(count.stale.retryAt).slice(11)}.`;
 }
