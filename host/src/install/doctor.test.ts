@@ -72,8 +72,13 @@ const chromiumManifest = (home: string) => path.join(home, '.config/chromium/Nat
 const failing = async (d: DoctorDeps) => (await runDoctor(d)).checks.filter((c) => !c.ok);
 
 describe('ews-daemon doctor', () => {
-  it('passes every check on a healthy setup', async () => {
-    const report = await runDoctor(await healthyHome());
+  it('passes every check on a healthy setup, asking the daemon once', async () => {
+    const d = await healthyHome();
+    let asked = 0;
+    const answer = d.daemonStatus;
+    d.daemonStatus = () => (asked++, answer());
+    const report = await runDoctor(d);
+    expect(asked).toBe(1);
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.checks.map((c) => c.name)).toEqual(['config', 'credential', 'authority', 'EWS endpoint', 'Graph endpoint', 'token cache key', 'daemon', 'socket and state folder', 'token cache', 'chromium manifest', 'firefox manifest']);

@@ -52,9 +52,12 @@ export async function runDoctor(d: DoctorDeps): Promise<DoctorReport> {
     (c) => ({ ok: true as const, c }),
     (e: unknown) => ({ ok: false as const, e }),
   );
+  // One status call serves the daemon check and the cache key check.
+  const status = d.daemonStatus();
+  status.catch(() => undefined);
   const jobs: Promise<Check | Check[]>[] = [Promise.resolve(configCheck(d, config))];
-  if (config.ok) jobs.push(credentialCheck(d, config.c), authorityCheck(d, config.c), ...endpointChecks(d, config.c), cacheKeyCheck(d, config.c));
-  jobs.push(daemonCheck(d), ...privateFolderChecks(d), cacheCheck(d), checkManifests(manifestDeps(d)));
+  if (config.ok) jobs.push(credentialCheck(d, config.c), authorityCheck(d, config.c), ...endpointChecks(d, config.c), cacheKeyCheck(d, config.c, status));
+  jobs.push(daemonCheck(d, status), ...privateFolderChecks(d), cacheCheck(d), checkManifests(manifestDeps(d)));
   const checks = (await Promise.all(jobs.map((j) => j.catch((e: unknown) => crashed(e))))).flat();
   return { checks, ok: checks.every((c) => c.ok) };
 }
@@ -142,9 +145,11 @@ async function reachable(d: DoctorDeps, name: string, req: { method: 'GET' | 'PO
   }
 }
 
-async function daemonCheck(d: DoctorDeps): Promise<Check> {
+type DaemonStatus = Awaited<ReturnType<DoctorDeps['daemonStatus']>>;
+
+async function daemonCheck(d: DoctorDeps, status: Promise<DaemonStatus>): Promise<Check> {
   try {
-    const s = await d.daemonStatus();
+    const s = await status;
     return { name: 'daemon', ok: true, detail: `running (pid ${s.daemon.pid}, version ${s.daemon.version}) on ${d.paths.socketPath}` };
   } catch (e) {
     return { name: 'daemon', ok: false, detail: e instanceof Error ? e.message : String(e), fix: `start it with \`ews-daemon run\` (or for good: \`ews-daemon install --service\`); its log is ${d.paths.logFile}` };
@@ -173,8 +178,8 @@ async function cacheCheck(d: DoctorDeps): Promise<Check> {
 }
 
 /** Where the token cache's key is: the running daemon's answer, else a probe of the sources. */
-async function cacheKeyCheck(d: DoctorDeps, c: Config): Promise<Check> {
-  const fromDaemon = await d.daemonStatus().then((s) => s.cacheKey, () => undefined);
+async function cacheKeyCheck(d: DoctorDeps, c: Config, status: Promise<DaemonStatus>): Promise<Check> {
+  const fromDaemon = await status.then((s) => s.cacheKey, () => undefined);
   const info = fromDaemon ?? (await (d.probeCacheKey ?? ((cfg: Config) => probeCacheKey(cfg, d.paths.cacheFile, d.env, d)))(c));
   return cacheKeyVerdict(info);
 }
