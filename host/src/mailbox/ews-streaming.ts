@@ -19,7 +19,7 @@ import { retryDelayMs, type TimingOptions } from '../retry/backoff';
 import type { AcquiredToken } from '../auth/token-source';
 import { EnvelopeSplitter, buildGetStreamingEventsRequest, buildSubscribeRequest, buildUnsubscribeRequest, parseStreamingEnvelope, parseSubscribeResponse } from './ews-streaming-soap';
 import type { MailboxAccount } from './inbox-service';
-import { responseMessage } from './ews-soap';
+import { messageError, responseMessage } from './ews-soap';
 
 /** A burst of events is counted once, this long after its first event (≤ 250 ms by design). */
 export const DEBOUNCE_MS = 200;
@@ -194,8 +194,7 @@ export class EwsStreaming {
     const connection = new AbortController();
     s.connection = connection;
     const signal = AbortSignal.any([s.stop.signal, connection.signal]);
-    const headers: Record<string, string> = this.headers(s.account, token.accessToken);
-    if (sub.cookie) headers.Cookie = `X-BackEndOverrideCookie=${sub.cookie}`;
+    const headers = this.headers(s.account, token.accessToken, sub.cookie);
     const res = await this.deps.stream.open({ method: 'POST', url: this.deps.ewsUrl, headers, body: buildGetStreamingEventsRequest(sub.id, Math.max(1, minutes)), signal });
     if (res.status !== 200) throw await this.refusal(res);
     const watchdog = this.watch(connection);
@@ -265,25 +264,26 @@ export class EwsStreaming {
     for await (const c of res.chunks) if ((body += c.toString('utf8')).length > 1024 * 1024) break;
     const message = responseMessage({ status: res.status, headers: res.headers, body }, 'GetStreamingEventsResponseMessage');
     if (message instanceof AppError) return message;
-    const parsed = parseStreamingEnvelope(body);
-    if (parsed.error?.code === 'ErrorSubscriptionNotFound') return subscriptionLost(parsed.error.error);
-    return parsed.error?.error ?? new AppError('mailbox_error', `EWS answered GetStreamingEvents with HTTP ${res.status}.`, { advice: 'The daemon retries on its own.', retryable: true });
+    const failed = messageError(message);
+    if (failed?.code === 'ErrorSubscriptionNotFound') return subscriptionLost(failed.error);
+    return failed?.error ?? new AppError('mailbox_error', `EWS answered GetStreamingEvents with HTTP ${res.status}.`, { advice: 'The daemon retries on its own.', retryable: true });
   }
 
   private async unsubscribe(account: MailboxAccount, sub: { id: string; cookie: string | null }): Promise<void> {
     const token = await this.deps.tokens.getToken(account.id, 'ews');
-    const headers: Record<string, string> = this.headers(account, token.accessToken);
-    if (sub.cookie) headers.Cookie = `X-BackEndOverrideCookie=${sub.cookie}`;
+    const headers = this.headers(account, token.accessToken, sub.cookie);
     await this.deps.http.request({ method: 'POST', url: this.deps.ewsUrl, headers, body: buildUnsubscribeRequest(sub.id), timeoutMs: 5_000 });
   }
 
-  private headers(account: MailboxAccount, accessToken: string): Record<string, string> {
+  /** `cookie`: the subscription's affinity cookie, which every request after Subscribe carries. */
+  private headers(account: MailboxAccount, accessToken: string, cookie: string | null = null): Record<string, string> {
     return {
       Authorization: `Bearer ${accessToken}`,
       'Content-Type': 'text/xml; charset=utf-8',
       'X-AnchorMailbox': account.username,
       'client-request-id': randomUUID(),
       'return-client-request-id': 'true',
+      ...(cookie ? { Cookie: `X-BackEndOverrideCookie=${cookie}` } : {}),
     };
   }
 
