@@ -2,8 +2,9 @@
 // CLI call, a script, or a native host relaying an extension). Who may call what is the
 // protocol's (METHODS[m].callers): a connection is a `cli` caller unless its first frame, a
 // relay's hello, makes it an `extension` one; frames after a hello wait for its answer, so none
-// is taken for the wrong caller (a CLI's calls on one connection run concurrently). Params are checked against their schema here, once,
-// and handlers receive them typed. Nothing over 1 MiB is sent to an extension. Bad input gets
+// is taken for the wrong caller (a CLI's calls on one connection run concurrently). Params are
+// checked against their schema here, once, and handlers receive them typed. Nothing over 1 MiB
+// is sent to an extension. Bad input gets
 // the JSON-RPC error that fits; a frame too large to trust ends the connection, never the daemon.
 import net from 'node:net';
 import { AppError, isAppError } from '../../../shared/errors';

@@ -2,8 +2,8 @@
 // share one request, a count younger than the caller's maxAgeMs comes from memory, a 401 gets
 // one forced token refresh and one retry, a server's back-off is honoured without asking again
 // (a count older than the caller's maxAgeMs served meanwhile says so: `stale`, or the
-// `throttled` error for a caller that passed allowStale: false), and in auto mode an EWS that Exchange turned off hands over to Graph, remembered across
-// restarts and re-checked daily.
+// `throttled` error for a caller that passed allowStale: false), and in auto mode an EWS that
+// Exchange turned off hands over to Graph, remembered across restarts and re-checked daily.
 import { randomUUID } from 'node:crypto';
 import { AppError, isAppError } from '../../../shared/errors';
 import type { Backend, BackendStatus, InboxCount } from '../../../shared/protocol';
@@ -214,8 +214,8 @@ export class InboxService {
    * caller wanted a newer one (else it would not be fetching), or the wait.
    */
   private whileBusy(accountId: string, retryAt: number): InboxCount {
-    const cached = this.last(accountId);
-    if (cached) return { ...cached, stale: { reason: 'throttled', retryAt } };
+    const shown = this.shown(accountId);
+    if (shown) return shown;
     throw throttledError(retryAt - this.deps.clock.now());
   }
 
