@@ -2,12 +2,11 @@
 // the plain cache itself, in place under the cache lock, and its corrupt copies moved aside.
 // Guarantees: each file is replaced whole (temp file, fsync, rename), so a kill at any moment
 // leaves the plain version or the sealed one, both readable with the key; nothing is dropped.
-import path from 'node:path';
 import type { FileSystem, Log } from '../deps';
 import { withLock } from '../io/file-lock';
 import { isSealed } from './cache-crypto';
 import type { CacheProtector } from './cache-protector';
-import { isJsonObject, readSnapshot } from './token-store-files';
+import { corruptCopies, isJsonObject, readSnapshot } from './token-store-files';
 
 export interface Sealing {
   file: string;
@@ -44,11 +43,7 @@ export function sealPlainFile(s: Sealing & { lockFile: string; lockTimeoutMs?: n
  * each is sealed as it is (its bytes kept, for a person to look at with the key).
  */
 export async function sealCorruptCopies(s: Sealing): Promise<void> {
-  const dir = path.dirname(s.file);
-  const prefix = `${path.basename(s.file)}.corrupt-`;
-  for (const name of await s.fs.readdir(dir)) {
-    if (!name.startsWith(prefix)) continue;
-    const copy = path.join(dir, name);
+  for (const copy of await corruptCopies(s.fs, s.file)) {
     const bytes = await s.fs.readBytes(copy).catch(() => null);
     if (bytes === null || isSealed(bytes)) continue;
     await s.fs.writeFileAtomic(copy, s.protector.encode(bytes), 0o600);

@@ -1,8 +1,23 @@
 // The token store's file helpers, pure or one read each: the signature that tells a changed
-// file, a snapshot of bytes and signature of one version, the first bytes of a file, and the
-// entry keys of msal-node's serialized cache.
+// file, a snapshot of bytes and signature of one version, the first bytes of a file, the
+// entry keys of msal-node's serialized cache, and where corrupt copies are moved aside.
+import path from 'node:path';
 import type { ISerializableTokenCache } from '@azure/msal-node';
+import type { FileSystem } from '../deps';
 import { openIfExists } from '../io/atomic-file';
+
+/** Where a corrupt cache is moved aside at `at` (ms): `<file>.corrupt-<UTC time>`, for a person to look at. */
+export function corruptCopyPath(file: string, at: number): string {
+  return `${file}.corrupt-${new Date(at).toISOString().replace(/[-:.]/g, '')}`;
+}
+
+/** The corrupt copies moved aside beside `file` (full paths); none when its folder is missing. */
+export async function corruptCopies(fs: Pick<FileSystem, 'readdir'>, file: string): Promise<string[]> {
+  const dir = path.dirname(file);
+  const prefix = `${path.basename(file)}.corrupt-`;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith(prefix)).map((n) => path.join(dir, n));
+}
 
 /** Enough of a file to read a sealed header (cache-crypto.ts: 30 bytes). */
 const HEAD_BYTES = 64;

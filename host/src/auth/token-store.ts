@@ -23,7 +23,7 @@ import { removeOrphanBreakMarkers, withLock } from '../io/file-lock';
 import { isSealed } from './cache-crypto';
 import { CacheProtector, type ResolveKey } from './cache-protector';
 import { sealCorruptCopies, sealPlainFile } from './cache-migration';
-import { entryKeys, isJsonObject, liveStoreOf, readHead, readSnapshot, signatureOf, type Snapshot } from './token-store-files';
+import { corruptCopyPath, entryKeys, isJsonObject, liveStoreOf, readHead, readSnapshot, signatureOf, type Snapshot } from './token-store-files';
 
 export interface TokenStoreDeps {
   /** The cache file (Paths.cacheFile); its folder is created 0700. */
@@ -240,8 +240,7 @@ export class TokenStore implements ICachePlugin {
       this.lockFile,
       async () => {
         if (this.signature() !== badSig) return false;
-        const stamp = new Date(this.clock.now()).toISOString().replace(/[-:.]/g, '');
-        const aside = `${file}.corrupt-${stamp}`;
+        const aside = corruptCopyPath(file, this.clock.now());
         await this.fs.rename(file, aside);
         if (!IS_WINDOWS) await this.fs.chmod(aside, 0o600);
         if (this.protector.sealing) await sealCorruptCopies({ file, protector: this.protector, log, fs: this.fs });

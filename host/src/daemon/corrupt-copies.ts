@@ -7,6 +7,7 @@
 // - once nobody is signed in any more, every copy is removed, including those that name no
 //   account one can read (garbled, truncated before any name, encrypted): nothing is left to keep.
 import path from 'node:path';
+import { corruptCopies } from '../auth/token-store-files';
 import type { FileSystem, Log } from '../deps';
 
 export interface SignedOut {
@@ -26,18 +27,14 @@ export async function removeCorruptCopies(
 ): Promise<string[]> {
   const { fs, log } = deps;
   const readable = deps.readable ?? ((b: Buffer) => b.toString('latin1'));
-  const dir = path.dirname(cacheFile);
-  const prefix = `${path.basename(cacheFile)}.corrupt-`;
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix));
   const needles = signedOut.flatMap((a) => [a.id, a.username]).filter((s) => s.length > 0).map((s) => s.toLowerCase());
   const removed: string[] = [];
-  for (const name of names) {
-    const file = path.join(dir, name);
+  for (const file of await corruptCopies(fs, cacheFile)) {
     const bytes = await fs.readBytes(file).catch(() => null);
     const text = bytes === null ? '' : readable(bytes).toLowerCase();
     if (!nobodyLeft && !needles.some((n) => text.includes(n))) continue;
     await fs.rm(file);
-    removed.push(name);
+    removed.push(path.basename(file));
   }
   if (removed.length) log.info('removed corrupt token-cache copies of the signed-out account', { files: removed });
   return removed;
