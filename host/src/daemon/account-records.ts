@@ -3,8 +3,7 @@
 // off (so auto mode goes straight to Graph), the last inbox count (shown at once on start), and
 // the last event notifyCommand announced (so a restart does not announce it again).
 // One JSON file, 0600, written whole (atomic-file) and coalesced.
-import type { Log } from '../deps';
-import { readIfExists, writeFileAtomic } from '../io/atomic-file';
+import type { FileSystem, Log } from '../deps';
 import type { BackendMemo, BackendMemory } from '../mailbox/backend-memory';
 import type { NoticeMemory, NotifyEvent } from './notify-command';
 
@@ -20,10 +19,10 @@ export class AccountRecords implements BackendMemory, NoticeMemory {
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
 
-  constructor(private readonly deps: { file: string; log: Log }) {}
+  constructor(private readonly deps: { file: string; log: Log; fs: Pick<FileSystem, 'readTextIfExists' | 'writeFileAtomic'> }) {}
 
   async load(): Promise<void> {
-    const text = await readIfExists(this.deps.file);
+    const text = await this.deps.fs.readTextIfExists(this.deps.file);
     if (text === null) return;
     try {
       const parsed = JSON.parse(text) as Record<string, Partial<AccountRecord>>;
@@ -67,7 +66,7 @@ export class AccountRecords implements BackendMemory, NoticeMemory {
     this.writing = this.writing.then(async () => {
       this.dirty = false;
       try {
-        await writeFileAtomic(this.deps.file, JSON.stringify(Object.fromEntries(this.records), null, 2));
+        await this.deps.fs.writeFileAtomic(this.deps.file, JSON.stringify(Object.fromEntries(this.records), null, 2), 0o600);
       } catch (e) {
         this.deps.log.error('could not write account records', { file: this.deps.file, error: String(e) });
       }

@@ -70,7 +70,7 @@ export interface Parts {
 export function connectParts(deps: CoreDeps, hooks: PartsHooks): Parts {
   const { clock, log, http, config } = deps;
   const consents = new Consents({ ...deps, signedIn: hooks.signedIn, changed: hooks.statusChanged });
-  const records = new AccountRecords({ file: `${deps.paths.stateDir}/accounts.json`, log });
+  const records = new AccountRecords({ file: `${deps.paths.stateDir}/accounts.json`, log, fs: deps.fs });
   const refresher = new Refresher({ clock, log: log.child({ component: 'refresher' }), source: deps.msal, onChange: hooks.refreshed }, deps.refresher);
   const inbox = new InboxService({
     clock, log: log.child({ component: 'inbox' }), http, config, tokens: refresher, records,

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../shared/errors';
-import { ensurePrivateDir, readIfExists, removeStaleTempFiles, writeFileAtomic } from './atomic-file';
+import { ensurePrivateDir, removeStaleTempFiles, writeFileAtomic } from './atomic-file';
 
 let dir: string;
 beforeEach(async () => {
@@ -110,14 +110,6 @@ describe('ensurePrivateDir', () => {
     const err = await ensurePrivateDir(shared).catch((e: unknown) => e);
     expect(isAppError(err) && err.code).toBe('config_invalid');
     expect((await fs.stat(shared)).mode & 0o7777).toBe(0o1777);
-  });
-});
-
-describe('readIfExists', () => {
-  it('returns null when the file is missing and the text when it exists', async () => {
-    expect(await readIfExists(path.join(dir, 'nope'))).toBeNull();
-    await fs.writeFile(path.join(dir, 'yes'), 'hello');
-    expect(await readIfExists(path.join(dir, 'yes'))).toBe('hello');
   });
 });
 

@@ -80,20 +80,10 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
   if (!linked) await fs.chmod(dir, 0o700);
 }
 
-/** The file's text, or null when it does not exist. */
 /** The file opened for reading, or null when it does not exist (the caller closes it). */
 export async function openIfExists(file: string): Promise<fs.FileHandle | null> {
   try {
     return await fs.open(file, 'r');
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-export async function readIfExists(file: string): Promise<string | null> {
-  try {
-    return await fs.readFile(file, 'utf8');
   } catch (err) {
     if (errCode(err) === 'ENOENT') return null;
     throw err;
