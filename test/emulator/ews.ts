@@ -94,21 +94,23 @@ export async function handleEws(ctx: Ctx): Promise<void> {
   if (!permissionsOf(auth.claims).some((p) => EWS_PERMISSIONS.includes(p))) return unauthorized(ctx, DIAGNOSTICS.permission(null));
   if (state.ewsDisabled) return sendEwsBlocked(ctx);
   await state.holds.pass('ews', ctx.res);
+  if (request.kind === 'malformed') return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} ${request.reason}`));
+  // Streaming requests have their own faults (failSubscribe, dropStreams): the EWS faults a test
+  // injects are for the next count, never taken by a Subscribe or GetStreamingEvents in between.
+  const streaming = parseStreamingRequest(body, request.operation);
+  if (streaming) {
+    if (streaming.operation === 'Subscribe') state.streaming.counters.subscribes += 1; // faults included
+    const fault = streaming.operation === 'Subscribe' ? state.faults.subscribe.take() : undefined;
+    if (fault && fault.kind !== 'slow') return FAULTS[fault.kind](ctx, fault);
+    return state.streaming.handle(ctx, auth.user, streaming, xmlSender(ctx, ewsHeaders(ctx, 200)));
+  }
   const fault = state.faults.ews.take();
   if (fault?.kind === 'slow') await sleep(fault.ms);
   else if (fault) return FAULTS[fault.kind](ctx, fault);
-  answer(ctx, auth.user, body, request);
+  answer(ctx, auth.user, request);
 }
 
-function answer(ctx: Ctx, user: User, body: string, request: EwsRequest): void {
-  if (request.kind === 'malformed') return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} ${request.reason}`));
-  const streaming = parseStreamingRequest(body, request.operation);
-  if (streaming) {
-    if (streaming.operation === 'Subscribe') ctx.state.streaming.counters.subscribes += 1; // faults included
-    const fault = streaming.operation === 'Subscribe' ? ctx.state.faults.subscribe.take() : undefined;
-    if (fault && fault.kind !== 'slow') return FAULTS[fault.kind](ctx, fault);
-    return ctx.state.streaming.handle(ctx, user, streaming, xmlSender(ctx, ewsHeaders(ctx, 200)));
-  }
+function answer(ctx: Ctx, user: User, request: Extract<EwsRequest, { kind: 'ok' }>): void {
   if (request.operation !== 'GetFolder') return sendXml(ctx, 500, soapFault('ErrorInvalidRequest', EWS_TEXT.invalidRequest));
   if (request.folders.length === 0) return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} GetFolder needs FolderIds.`));
   const inbox = inboxView(user.oid, user.mailbox.total, user.mailbox.unread);

@@ -144,12 +144,13 @@ describe('a CLI call whose daemon is killed mid-call', () => {
   afterAll(async () => stack?.close());
 
   it('starts the daemon again and answers', async () => {
-    // Every EWS request is held until the daemon is killed; the restarted one's is answered.
+    // Every count (GetFolder) is held until the daemon is killed; the restarted one's is answered.
     stack.emulator.admin.failEws({ kind: 'slow', ms: 120_000 }, Infinity);
-    const before = stack.emulator.admin.stats().ewsRequests;
+    const counts = () => stack.emulator.admin.stats().ewsOperations.GetFolder ?? 0;
+    const before = counts();
     const pid = (await stack.daemonPid())!;
     const call = stack.cli(['inbox', '--max-age', '0', '--json']);
-    await waitUntil('the call to be held at EWS', async () => stack.emulator.admin.stats().ewsRequests, (n) => n > before);
+    await waitUntil('the call to be held at EWS', async () => counts(), (n) => n > before);
     process.kill(pid, 'SIGKILL');
     stack.emulator.admin.clearFaults();
     const r = await call;
