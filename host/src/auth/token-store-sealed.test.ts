@@ -75,12 +75,17 @@ describe('TokenStore with a key', () => {
     const store = storeWith({ kind: 'key', key });
     const app = makeApp(store);
     await app.getTokenCache().getAllAccounts();
-    app.getTokenCache().deserialize(cacheWith(alice));
-    await app.getTokenCache().removeAccount((await app.getTokenCache().getAllAccounts())[0]!); // a change MSAL writes
+    app.getTokenCache().deserialize(cacheWith(alice, bob));
+    const aliceAccount = (await app.getTokenCache().getAllAccounts()).find((a) => a.username === alice.username)!;
+    await app.getTokenCache().removeAccount(aliceAccount); // a change MSAL writes
     await store.flush();
-    expect(isSealed(await fs.readFile(file))).toBe(true);
-    await fs.writeFile(file, seal(cacheWith(bob), key));
+    const bytes = await fs.readFile(file);
+    expect(isSealed(bytes)).toBe(true);
+    expect(bytes.toString('latin1')).not.toContain('bob@contoso.example');
+    // What the store wrote, opened by another process that holds the key.
     expect(await usernames(storeWith({ kind: 'key', key }))).toEqual(['bob@contoso.example']);
+    await fs.writeFile(file, seal(cacheWith(alice), key));
+    expect(await usernames(storeWith({ kind: 'key', key }))).toEqual(['alice@contoso.example']);
   });
 
   it('refuses a cache sealed under another key: an error, not an empty cache, and the bytes stay', async () => {
@@ -182,5 +187,11 @@ describe('TokenStore with a key', () => {
     const app = makeApp(store);
     await app.getTokenCache().getAllAccounts();
     expect(store.keyInfo()).toEqual({ kind: 'none', advice: 'The token cache is stored unencrypted: no OS keyring answered (x). Set "cacheKeyFile".' });
+    app.getTokenCache().deserialize(cacheWith(alice, bob));
+    await app.getTokenCache().removeAccount((await app.getTokenCache().getAllAccounts()).find((a) => a.username === alice.username)!);
+    await store.flush();
+    const written = await fs.readFile(file);
+    expect(isSealed(written)).toBe(false);
+    expect(Object.keys((JSON.parse(written.toString('utf8')) as { Account: object }).Account)).toHaveLength(1); // bob's, in plain JSON
   });
 });

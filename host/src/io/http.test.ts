@@ -62,7 +62,9 @@ describe('Http', () => {
     // A server that drops a kept-alive connection as the next request arrives on it: what a
     // server's idle timeout does when it strikes just as the client reuses the socket.
     const served = new Set<net.Socket>();
+    let requests = 0;
     const server = http.createServer((req, res) => {
+      requests++;
       if (served.has(req.socket)) return void req.socket.destroy();
       served.add(req.socket);
       res.end(`answer on connection ${served.size}`);
@@ -73,6 +75,7 @@ describe('Http', () => {
     try {
       expect((await h.request({ method: 'POST', url, body: 'one' })).body).toBe('answer on connection 1');
       expect((await h.request({ method: 'POST', url, body: 'two' })).body).toBe('answer on connection 2');
+      expect(requests).toBe(3); // the second went out on the kept-alive socket, was dropped, and went again
     } finally {
       await h.close();
       server.close();

@@ -34,6 +34,7 @@ describe('createLog', () => {
     log.info('x', { refreshToken: 'rt-secret', nested: { accessToken: 'at-secret' } });
     await log.close();
     expect(await fs.readFile(file, 'utf8')).not.toMatch(/secret"/);
+    expect(await lines()).toMatchObject([{ msg: 'x', refreshToken: '[redacted]', nested: { accessToken: '[redacted]' } }]);
   });
 
   it('refuses a daemon.log planted as a symbolic link, and leaves the target alone', async () => {
@@ -45,11 +46,29 @@ describe('createLog', () => {
   });
 
   it('rotates to daemon.log.1 past its cap, keeping one old file', async () => {
-    const log = createLog({ destination: file, maxBytes: 4096 });
-    for (let i = 0; i < 200; i++) log.info('line', { i, pad: 'x'.repeat(40) });
+    // Each line is written before the next is logged, so each write is one line: past the cap,
+    // the file may hold at most one line more than the cap before it rotates.
+    let written = 0;
+    let wrote: () => void = () => undefined;
+    const write: NonNullable<Parameters<typeof createLog>[0]['write']> = (fd, buf, off, len, pos, cb) =>
+      fsCb.write(fd, buf, off, len, pos, (err, n) => {
+        written += n;
+        cb(err, n);
+        wrote();
+      });
+    const log = createLog({ destination: file, maxBytes: 4096, write });
+    for (let i = 0; i < 200; i++) {
+      const before = written;
+      const done = new Promise<void>((r) => (wrote = r));
+      log.info('line', { i, pad: 'x'.repeat(40) });
+      await done;
+      expect(written).toBeGreaterThan(before);
+    }
     await log.close();
     const size = (await fs.stat(file)).size;
-    expect(size).toBeLessThanOrEqual(4096 + 200 * 120); // one batch may pass the cap before the next rotation
+    const longest = Math.max(...(await fs.readFile(file, 'utf8')).split('\n').map((l) => l.length + 1));
+    expect(size).toBeLessThanOrEqual(4096 + longest);
+    expect(written).toBeGreaterThan(4 * 4096); // the cap was passed many times over
     const all = [...(await lines(`${file}.1`)), ...(await lines())].map((l) => l.i);
     expect(all.at(-1)).toBe(199);
     expect(await fs.readdir(dir)).toEqual(['daemon.log', 'daemon.log.1']);
