@@ -31,7 +31,7 @@ async function write(name: string, content: string, mode = 0o600): Promise<strin
   return p;
 }
 const writeConfig = (value: unknown, mode = 0o600) => write('config.json', typeof value === 'string' ? value : JSON.stringify(value, null, 2), mode);
-const load = (opts: { fs?: ConfigFs; platform?: NodeJS.Platform; now?: number } = {}) => loadConfig(file, opts.fs ?? nodeFileSystem, { platform: opts.platform ?? 'linux', now: opts.now ?? NOW });
+const load = (opts: { fs?: ConfigFs; platform?: NodeJS.Platform; now?: number; uid?: number } = {}) => loadConfig(file, opts.fs ?? nodeFileSystem, { platform: opts.platform ?? 'linux', now: opts.now ?? NOW, uid: opts.uid });
 
 async function refusal(opts: Parameters<typeof load>[0] = {}): Promise<AppError> {
   const e = await load(opts).then(
@@ -237,9 +237,8 @@ describe('loadConfig: files and folders others can change', () => {
     const secret = await withSecretFile();
     await fs.chown(secret, 65534, 65534);
     const uid = process.getuid!();
-    const refused = await refusal({ uid } as never);
+    const refused = await refusal({ uid });
     expect(refused.message).toContain(`"clientSecretFile" ${secret} belongs to another user (uid 65534); fix (as root): chown `);
-    await fs.chown(secret, uid, uid);
   });
 
   posixOnly('refuses a certificate that others can write', async () => {

@@ -252,7 +252,7 @@ describe('DaemonCore: what status says', () => {
     const core = await startCore();
     mailbox.answer = () => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: 'Internal Server Error' });
     await expect(core.inboxCount(undefined, 0)).rejects.toBeInstanceOf(AppError);
-    expect(account(core.status(), ALICE)?.lastError).not.toBeNull();
+    expect(account(core.status(), ALICE)?.lastError).toMatchObject({ code: 'mailbox_error', message: expect.stringContaining('500') });
     mailbox.answer = ewsInbox;
     await clock.advance(HOUR); // past any back-off the failure asked for
     await core.inboxCount(undefined, 0);

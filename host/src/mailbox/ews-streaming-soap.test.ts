@@ -1,7 +1,11 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../../../shared/errors';
 import { notificationEnvelope, connectionStatus, streamingError, subscribeResponse } from '../../../test/emulator/ews-streaming-soap';
 import { EnvelopeSplitter, buildGetStreamingEventsRequest, buildSubscribeRequest, parseStreamingEnvelope, parseSubscribeResponse } from './ews-streaming-soap';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../../test/fixtures/ews');
 
 const ok = (body: string) => ({ status: 200, headers: {}, body });
 
@@ -21,7 +25,7 @@ describe('EWS streaming SOAP', () => {
 
   it('reads the SubscriptionId, and classifies a busy server with its back-off', () => {
     expect(parseSubscribeResponse(ok(subscribeResponse('SUB-1')))).toBe('SUB-1');
-    const busy = `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault><faultcode xmlns:a="http://schemas.microsoft.com/exchange/services/2006/types">a:ErrorServerBusy</faultcode><faultstring>busy</faultstring><detail><e:ResponseCode xmlns:e="http://schemas.microsoft.com/exchange/services/2006/errors">ErrorServerBusy</e:ResponseCode><t:MessageXml xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types"><t:Value Name="BackOffMilliseconds">2500</t:Value></t:MessageXml></detail></s:Fault></s:Body></s:Envelope>`;
+    const busy = fs.readFileSync(path.join(FIXTURES, 'fault-server-busy.xml'), 'utf8'); // a real server's, BackOffMilliseconds 297749
     const e = (() => {
       try {
         parseSubscribeResponse({ status: 500, headers: {}, body: busy });
@@ -29,7 +33,7 @@ describe('EWS streaming SOAP', () => {
         return err;
       }
     })();
-    expect(isAppError(e) && e.data).toMatchObject({ code: 'throttled', retryAfterMs: 2500 });
+    expect(isAppError(e) && e.data).toMatchObject({ code: 'throttled', retryAfterMs: 297_749 });
     expect(() => parseSubscribeResponse({ status: 401, headers: {}, body: '' })).toThrow(/refused the access token/);
   });
 
