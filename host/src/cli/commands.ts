@@ -8,7 +8,7 @@ import { ensureOwnFolder } from '../config/state-folder';
 import { RpcClient } from '../daemon-client/rpc-client';
 import type { Call, CliContext, Command } from './cli-context';
 import { deviceCodeConsent } from './device-code';
-import { listenForReply, loopbackTarget, openBrowser, readPastedUrl, readReplyUrl, terminalSafeError } from './consent-flow';
+import { listenForReply, loopbackTarget, openBrowser, readPastedUrl, readReplyUrl } from './consent-flow';
 import { formatAccount, formatAgo, formatInboxLine, formatStatus, formatTokens, staleLines } from './format';
 
 export type { Call, CliContext, Command } from './cli-context';
@@ -140,7 +140,7 @@ const consent: Command = {
       if (!url) throw usage('consent complete needs the Reply URL: `consent complete -` reads it from stdin');
       // `-`: from stdin, so the code is not on the command line, where other users see it (ps).
       const redirectUrl = url === '-' ? await readReplyUrl(ctx.stdin) : url;
-      const r = await rpc(ctx, 'consent.complete', { redirectUrl }).catch((e: unknown) => Promise.reject(terminalSafeError(e)));
+      const r = await rpc(ctx, 'consent.complete', { redirectUrl });
       return print(ctx, r, () => describeCompletion(r, ctx));
     }
     const begun = await rpc(ctx, 'consent.begin', { loginHint: ctx.args.values['login-hint'] as string | undefined, admin: ctx.args.values.admin === true });
@@ -154,7 +154,7 @@ async function interactiveConsent(ctx: CliContext, begun: ResultOf<'consent.begi
   const paste = ctx.args.values.paste === true || (ctx.args.values.listen !== true && !loopbackTarget(begun.redirectUri));
   ctx.err(`Open this address to sign in${begun.admin ? ' as an administrator' : ''}:\n\n  ${begun.authUrl}\n`);
   if (ctx.args.values['no-open'] !== true && openBrowser(begun.authUrl, { env: ctx.env, platform: process.platform })) ctx.err('(opened in your browser)');
-  const complete = (redirectUrl: string) => rpc(ctx, 'consent.complete', { redirectUrl }).catch((e: unknown) => Promise.reject(terminalSafeError(e)));
+  const complete = (redirectUrl: string) => rpc(ctx, 'consent.complete', { redirectUrl });
   const r = paste
     ? await complete(await readPastedUrl(ctx.stdin, ctx.err))
     : await listenForReply(ctx.clock, begun.redirectUri, begun.state, begun.expiresAt, complete, (x) => describeCompletion(x, ctx)[0] ?? 'Done');

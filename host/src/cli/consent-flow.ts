@@ -2,7 +2,8 @@
 // there is one); the Reply URL comes back either to a listener on its loopback port (--listen)
 // or pasted on stdin (--paste, `consent complete -`), as the original sample's Listen button and
 // paste box. The listener takes only the request that carries the pending sign-in's state, on
-// every loopback address or none, and what it prints from outside is made safe for a terminal.
+// every loopback address or none. What reaches the terminal passes main.ts's one filter
+// (terminal-text.ts), an error_description from the Reply URL included.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import readline from 'node:readline';
@@ -55,23 +56,6 @@ function escapeHtml(s: string): string {
 }
 
 /**
- * Text from outside (an error_description in a Reply URL) made safe for a terminal: C0 and C1
- * controls (ESC starts escape sequences, ECMA-48) and bidirectional overrides (Unicode TR #9)
- * become U+FFFD; a line break becomes a space.
- */
-export function terminalSafe(s: string): string {
-  // Matching control characters is the point here.
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '\ufffd');
-}
-
-/** The same error with its message and advice made terminalSafe. */
-export function terminalSafeError(e: unknown): unknown {
-  if (!isAppError(e)) return e;
-  return new AppError(e.code, terminalSafe(e.message), { ...e.data, advice: terminalSafe(e.data.advice) }, { cause: e });
-}
-
-/**
  * Serves the Reply URL's loopback port until a request to its path carries `state` (the pending
  * sign-in's), hands that request's full URL to `complete`, and answers the browser with the
  * outcome. Any other request (another path, no or another state: a stray process or a web page
@@ -104,7 +88,7 @@ export async function listenForReply<T>(clock: Clock, redirectUri: string, state
           (r) => settle(() => (page(res, 200, 'Signed in', `${escapeHtml(describe(r))}. You may close this tab.`), resolve(r))),
           (e: unknown) => {
             const advice = isAppError(e) ? `${e.message} ${e.data.advice}` : 'Sign-in failed.';
-            settle(() => (page(res, 400, 'Sign-in failed', `${escapeHtml(advice)} You may close this tab.`), reject(terminalSafeError(e))));
+            settle(() => (page(res, 400, 'Sign-in failed', `${escapeHtml(advice)} You may close this tab.`), reject(e)));
           },
         );
       };

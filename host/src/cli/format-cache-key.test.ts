@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatCacheKey } from './format-cache-key';
+import { terminalText } from './terminal-text';
 
 describe('the token cache key line', () => {
   it('names where the key is, or says the cache is plain with the fix', () => {
@@ -10,8 +11,9 @@ describe('the token cache key line', () => {
     expect(formatCacheKey(undefined)).toEqual([]);
   });
 
-  it('shows an error with its fix, and no terminal escape sequence from the keyring', () => {
+  it('shows an error with its fix, and no terminal escape sequence from the keyring reaches the terminal', () => {
     const error = { code: 'keyring_locked' as const, message: 'The OS keyring is locked (\u001b]0;pwned\u0007).', advice: 'Unlock it.', retryable: true, at: 0 };
-    expect(formatCacheKey({ kind: 'keyring', error })).toEqual(['Token cache: cannot be read (keyring_locked): The OS keyring is locked (?]0;pwned?). Fix: Unlock it.']);
+    // What the CLI writes: every line through terminalText (main.ts).
+    expect(formatCacheKey({ kind: 'keyring', error }).map(terminalText)).toEqual(['Token cache: cannot be read (keyring_locked): The OS keyring is locked (]0;pwned). Fix: Unlock it.']);
   });
 });
