@@ -12,6 +12,11 @@ export type ResolveKey = (opts: { create: boolean; only?: KeySourceKind }) => Pr
 /** What bytes on disk hold: text to load, or damage to move aside. Throws AppError when locked. */
 export type Decoded = { kind: 'text'; text: string } | { kind: 'damaged'; reason: string };
 
+/** The key id a sealed file names (hex), of a key we hold. */
+function idOf(key: CacheKey): string {
+  return keyIdOf(key.key).toString('hex');
+}
+
 const SOURCE_NAME: Record<KeySourceKind | 'unknown', string> = {
   keyring: 'OS keyring',
   file: '"cacheKeyFile"',
@@ -54,7 +59,7 @@ export class CacheProtector {
   /** True when bytes on disk are sealed under the previous key: to be sealed again with `key`. */
   needsReseal(bytes: Uint8Array | null): boolean {
     const hint = bytes ? sealedKeyHint(bytes) : null;
-    return hint !== null && this.previous !== null && hint.keyId === keyIdOf(this.previous.key).toString('hex');
+    return hint !== null && this.previous !== null && hint.keyId === idOf(this.previous);
   }
 
   /** Finds the key for the file as it is now (null: no file). Throws AppError when it cannot. */
@@ -85,9 +90,9 @@ export class CacheProtector {
   private async previousKey(current: Uint8Array, key: CacheKey): Promise<CacheKey | null> {
     const hint = sealedKeyHint(current);
     if (!hint || hint.source === 'unknown' || hint.source === key.source || !this.resolve) return null;
-    if (hint.keyId === keyIdOf(key.key).toString('hex')) return null;
+    if (hint.keyId === idOf(key)) return null;
     const other = await this.resolve({ create: false, only: hint.source }).catch(() => null);
-    return other?.kind === 'key' && keyIdOf(other.key.key).toString('hex') === hint.keyId ? other.key : null;
+    return other?.kind === 'key' && idOf(other.key) === hint.keyId ? other.key : null;
   }
 
   decode(bytes: Uint8Array): Decoded {
@@ -129,7 +134,7 @@ export class CacheProtector {
   assertWritable(head: Uint8Array | null): void {
     if (head === null || !isSealed(head)) return;
     const hint = sealedKeyHint(head);
-    if (hint && this.key && (hint.keyId === keyIdOf(this.key.key).toString('hex') || this.needsReseal(head))) return;
+    if (hint && this.key && (hint.keyId === idOf(this.key) || this.needsReseal(head))) return;
     throw this.lockedError(hint?.source ?? 'unknown');
   }
 

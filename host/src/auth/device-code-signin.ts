@@ -9,7 +9,6 @@ import { PublicClientApplication, type AccountInfo } from '@azure/msal-node';
 import { AppError } from '../../../shared/errors';
 import { clientKind } from '../config/config';
 import type { Clock } from '../deps';
-import { systemClock } from '../io/clock';
 import { classifyMsalError, classifyTokenError, type ClassifyContext } from './classify-aad-error';
 import { cancelledError, DeviceCodeNetwork } from './device-code-network';
 import { msalConfiguration, type MsalClientDeps } from './msal-config';
@@ -27,11 +26,11 @@ export interface DeviceCodeSignInOptions {
   signal: AbortSignal;
   /** Called once, with what the user must see, before polling starts. */
   onCode(shown: DeviceCodeShown): void;
-  clock?: Clock;
+  clock: Clock;
 }
 
 export async function deviceCodeSignIn(deps: MsalClientDeps, opts: DeviceCodeSignInOptions): Promise<AccountInfo> {
-  const clock = opts.clock ?? systemClock;
+  const { clock } = opts;
   const network = new DeviceCodeNetwork(new MsalNetwork(deps.http), clock, opts.signal);
   const app = new PublicClientApplication(msalConfiguration({ ...deps, config: { ...deps.config, credential: { kind: 'none' } } }, network));
   const request = {

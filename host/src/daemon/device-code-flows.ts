@@ -14,7 +14,7 @@ import type { Clock } from '../deps';
 const FORGET_AFTER_EXPIRY_MS = 60_000;
 
 export interface DeviceCodeSource {
-  deviceCodeSignIn(opts: { signal: AbortSignal; onCode(shown: DeviceCodeShown): void; clock?: Clock }): Promise<AccountInfo>;
+  deviceCodeSignIn(opts: { signal: AbortSignal; onCode(shown: DeviceCodeShown): void; clock: Clock }): Promise<AccountInfo>;
 }
 
 interface Flow {

@@ -8,7 +8,6 @@
 // the daemon; a token never reaches it.
 import { spawn } from 'node:child_process';
 import type { Clock, Log } from '../deps';
-import { systemClock } from '../io/clock';
 
 export type NotifyEvent = 'needs-consent' | 'signed-in' | 'ews-disabled';
 
@@ -26,8 +25,8 @@ export interface NoticeMemory {
 export class NotifyCommand {
   private readonly running = new Set<Promise<void>>();
 
-  /** `run` defaults to spawning the program, stopped after its timeout on `clock` (default: the system clock). */
-  constructor(private readonly deps: { argv: string[] | null; log: Log; memory: NoticeMemory; run?: Runner; clock?: Clock }) {}
+  /** `run` defaults to spawning the program, stopped after its timeout on `clock`. */
+  constructor(private readonly deps: { argv: string[] | null; log: Log; memory: NoticeMemory; clock: Clock; run?: Runner }) {}
 
   /** Runs the command for this event unless it was the account's last one; resolves when it ended. */
   notify(event: NotifyEvent, who: { id: string; username: string }, advice: string): Promise<void> {
@@ -36,7 +35,7 @@ export class NotifyCommand {
     this.deps.memory.noteNotice(who.id, event);
     const account = who.username;
     const env = { ...(process.env as Record<string, string>), EWS_DAEMON_EVENT: event, EWS_DAEMON_ACCOUNT: account, EWS_DAEMON_ADVICE: advice };
-    const done = (this.deps.run ?? spawnRunner(this.deps.clock ?? systemClock))(argv, env, NOTIFY_TIMEOUT_MS).then(
+    const done = (this.deps.run ?? spawnRunner(this.deps.clock))(argv, env, NOTIFY_TIMEOUT_MS).then(
       (r) => {
         if (r.code === 0) this.deps.log.info('notifyCommand ran', { event, account });
         else this.deps.log.warn('notifyCommand failed', { event, account, program: argv[0], exitCode: r.code, error: r.error });
