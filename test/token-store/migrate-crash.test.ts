@@ -57,7 +57,7 @@ function start(file: string, key: Buffer): Promise<{ child: ChildProcess; exited
 }
 
 describe('sealing a plain cache under kill -9', () => {
-  it('always leaves the whole cache, plain or sealed, and the next start finishes', async () => {
+  it('always leaves the whole cache, plain or sealed, and the start after each kill finishes the job', async () => {
     const state = path.join(dir, 'state');
     await fs.mkdir(state, { mode: 0o700 });
     const file = path.join(state, 'token-cache.json');
@@ -81,6 +81,10 @@ describe('sealing a plain cache under kill -9', () => {
       expect(opened.kind !== 'locked' && opened.kind !== 'damaged' && opened.text === text, `round ${k}: the cache is not whole`).toBe(true);
       outcomes[opened.kind as 'plain' | 'sealed']++;
       if ((await fs.readdir(state)).some((n) => n.endsWith('.tmp'))) outcomes.tempLeft++;
+      // The next start, on what the kill left (a plain or sealed file, a stale lock, a temp), finishes the job.
+      const again = await start(file, key);
+      expect(await again.exited, `round ${k}: the start after the kill`).toBe('0');
+      expect(openCache(await fs.readFile(file), { key, source: 'file', where: 'test key' }), `round ${k}: sealed and whole after the next start`).toEqual({ kind: 'sealed', text });
     }
     // Where the kills landed depends on the machine's speed: reported, not asserted.
     console.info(`migration kills: ${JSON.stringify(outcomes)} (tempLeft: killed mid-write)`);
