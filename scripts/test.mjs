@@ -48,9 +48,10 @@ check('type check (tsc --noEmit)', npx('tsc', '--noEmit', '-p', '.'));
 check('lint (eslint)', npx('eslint', '.'));
 check('imports (no cycle, one-way layers)', run(process.execPath, ['scripts/check-imports.mjs']));
 
-// The keyring tests' Secret Service: gnome-keyring in a private D-Bus session (test/keyring/).
+// The keyring tests' Secret Service: gnome-keyring in a private D-Bus session (test/keyring/),
+// with the tools test/keyring/secret-service.ts looks for (secretServiceMissing).
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-if (!has('gnome-keyring-daemon') || !has('dbus-run-session')) installDebianPackages(['gnome-keyring', 'dbus'], 'for the keyring tests', (line) => console.log(line));
+if (!['gnome-keyring-daemon', 'dbus-run-session', 'dbus-send'].every(has)) installDebianPackages(['gnome-keyring', 'dbus'], 'for the keyring tests', (line) => console.log(line));
 const browsers = ensureBrowsers(['chromium', 'firefox'], (line) => console.log(line));
 // The tests find the same browsers again (scripts/browsers.mjs); naming them settles any doubt.
 if (browsers.found.chromium) process.env.CHROMIUM = browsers.found.chromium;
