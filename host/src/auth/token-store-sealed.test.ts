@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfidentialClientApplication } from '@azure/msal-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../../shared/errors';
-import { makeCacheJson, type FixtureAccount } from '../../../test/token-store/msal-cache-fixture';
-import type { Clock, Log } from '../deps';
+import { FakeClock } from '../../../test/support/fake-clock';
+import { FakeLog } from '../../../test/support/fakes';
+import { makeCacheJson, offlineApp, type FixtureAccount } from '../../../test/token-store/msal-cache-fixture';
 import { isSealed, openCache, seal, type CacheKey } from './cache-crypto';
 import { missingKey, type KeyResolution } from './cache-key';
 import { removeCorruptCopies } from '../daemon/corrupt-copies';
@@ -19,15 +19,9 @@ const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
 const alice: FixtureAccount = { uid: 'aaaa', utid: 'tenant', username: 'alice@contoso.example', name: 'Alice' };
 const bob: FixtureAccount = { uid: 'bbbb', utid: 'tenant', username: 'bob@contoso.example', name: 'Bob' };
 /** Time stands still: a sleep (the background retry of a failed write) never ends. */
-const clock: Clock = { now: () => Date.UTC(2025, 0, 2), sleep: () => new Promise<void>(() => undefined) };
-const lines: string[] = [];
-const log: Log = {
-  debug: (m) => void lines.push(m),
-  info: (m) => void lines.push(m),
-  warn: (m) => void lines.push(m),
-  error: (m) => void lines.push(m),
-  child: () => log,
-};
+const clock = new FakeClock(Date.UTC(2025, 0, 2));
+const log = new FakeLog();
+const messages = () => log.lines.map((l) => l.msg);
 
 let dir: string;
 let file: string;
@@ -35,7 +29,7 @@ beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'token-store-sealed-'));
   await fs.chmod(dir, 0o700);
   file = path.join(dir, 'token-cache.json');
-  lines.length = 0;
+  log.lines.length = 0;
 });
 afterEach(() => fs.rm(dir, { recursive: true, force: true }));
 
@@ -44,14 +38,7 @@ const newKey = (): CacheKey => ({ key: randomBytes(32), source: 'file', where: '
 const storeWith = (found: KeyResolution | (() => KeyResolution)) =>
   new TokenStore({ file, log, clock, resolveKey: async () => (typeof found === 'function' ? found() : found) });
 
-function makeApp(store: TokenStore) {
-  const base = 'https://localhost:1/tenant';
-  const metadata = { token_endpoint: `${base}/oauth2/v2.0/token`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, end_session_endpoint: `${base}/oauth2/v2.0/logout`, issuer: `${base}/v2.0`, jwks_uri: `${base}/discovery/v2.0/keys` };
-  return new ConfidentialClientApplication({
-    auth: { clientId: CLIENT_ID, clientSecret: 'dummy', authority: base, knownAuthorities: ['localhost:1'], authorityMetadata: JSON.stringify(metadata) },
-    cache: { cachePlugin: store },
-  });
-}
+const makeApp = (store: TokenStore) => offlineApp(CLIENT_ID, store);
 const usernames = async (store: TokenStore) => (await makeApp(store).getTokenCache().getAllAccounts()).map((a) => a.username).sort();
 
 describe('TokenStore with a key', () => {
@@ -65,7 +52,7 @@ describe('TokenStore with a key', () => {
     expect(isSealed(bytes)).toBe(true);
     expect(openCache(bytes, key)).toEqual({ kind: 'sealed', text: plain });
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
-    expect(lines).toContain('encrypted the plain token cache');
+    expect(messages()).toContain('encrypted the plain token cache');
     expect(store.keyInfo()).toEqual({ kind: 'file', where: '/keys/cache.key' });
     expect(await fs.readdir(dir)).toEqual(['token-cache.json']); // no temp or lock litter
   });
@@ -131,7 +118,7 @@ describe('TokenStore with a key', () => {
     expect(await usernames(store)).toEqual(['alice@contoso.example']);
     expect(asked).toEqual(['first', 'keyring']);
     expect(openCache(await fs.readFile(file), fileKey)).toMatchObject({ kind: 'sealed' });
-    expect(lines).toContain('sealed the token cache again with the new key');
+    expect(messages()).toContain('sealed the token cache again with the new key');
     expect(store.keyInfo()).toEqual({ kind: 'file', where: '/keys/cache.key' });
   });
 

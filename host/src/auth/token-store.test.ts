@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ConfidentialClientApplication, TokenCacheContext } from '@azure/msal-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../test/support/wait';
-import { makeCacheJson, type FixtureAccount } from '../../../test/token-store/msal-cache-fixture';
+import { makeCacheJson, offlineApp, type FixtureAccount } from '../../../test/token-store/msal-cache-fixture';
 import type { Clock, Log, LogFields } from '../deps';
 import { TokenStore } from './token-store';
 
@@ -73,20 +73,7 @@ const cacheWith = (...accounts: FixtureAccount[]) =>
   makeCacheJson({ clientId: CLIENT_ID, environment: 'localhost:1', accounts, nowSec: Math.floor(Date.now() / 1000) });
 
 /** No network is needed for cache operations: the authority's metadata is given inline. */
-function makeApp(store: TokenStore) {
-  const base = 'https://localhost:1/tenant';
-  const metadata = {
-    token_endpoint: `${base}/oauth2/v2.0/token`,
-    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    issuer: `${base}/v2.0`,
-    jwks_uri: `${base}/discovery/v2.0/keys`,
-  };
-  return new ConfidentialClientApplication({
-    auth: { clientId: CLIENT_ID, clientSecret: 'dummy', authority: base, knownAuthorities: ['localhost:1'], authorityMetadata: JSON.stringify(metadata) },
-    cache: { cachePlugin: store },
-  });
-}
+const makeApp = (store: TokenStore) => offlineApp(CLIENT_ID, store);
 
 const newStore = (extra: { lockTimeoutMs?: number; clock?: Clock } = {}) => new TokenStore({ file, log, clock: fixedClock, ...extra });
 const usernames = async (app: ConfidentialClientApplication) => (await app.getTokenCache().getAllAccounts()).map((a) => a.username).sort();
