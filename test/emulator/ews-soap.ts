@@ -6,9 +6,9 @@ import crypto from 'node:crypto';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { escapeXml } from './http-util';
 
-const NS_SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
-const NS_M = 'http://schemas.microsoft.com/exchange/services/2006/messages';
-const NS_T = 'http://schemas.microsoft.com/exchange/services/2006/types';
+export const NS_SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
+export const NS_M = 'http://schemas.microsoft.com/exchange/services/2006/messages';
+export const NS_T = 'http://schemas.microsoft.com/exchange/services/2006/types';
 const NS_E = 'http://schemas.microsoft.com/exchange/services/2006/errors';
 
 /** Exchange Online's version header, as a 2026 server sends it. */
@@ -16,18 +16,21 @@ const SERVER_VERSION = `<h:ServerVersionInfo MajorVersion="15" MinorVersion="20"
 
 export type FolderRef = { kind: 'distinguished'; id: string } | { kind: 'id'; id: string };
 
-export type EwsRequest = { kind: 'ok'; operation: string; folders: FolderRef[] } | { kind: 'malformed'; reason: string };
+export type Node = Record<string, unknown>;
 
+/** A request read once: its operation, the folders it names, and the operation's element (for the streaming operations). */
+export type EwsRequest = { kind: 'ok'; operation: string; folders: FolderRef[]; body: Node } | { kind: 'malformed'; reason: string };
+
+/** Elements that may repeat are always lists, whichever operation names them. */
 const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@_',
   removeNSPrefix: true,
   parseTagValue: false,
-  isArray: (name) => name === 'DistinguishedFolderId' || name === 'FolderId',
+  isArray: (name) => ['DistinguishedFolderId', 'FolderId', 'EventType', 'SubscriptionId'].includes(name),
 });
 
-type Node = Record<string, unknown>;
-const asNode = (v: unknown): Node | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Node) : undefined);
+export const asNode = (v: unknown): Node | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Node) : undefined);
 const asList = (v: unknown): Node[] => (Array.isArray(v) ? v.map(asNode).filter((n): n is Node => n !== undefined) : []);
 
 export function parseEwsRequest(xml: string): EwsRequest {
@@ -41,10 +44,11 @@ export function parseEwsRequest(xml: string): EwsRequest {
     ...asList(ids?.DistinguishedFolderId).map((n): FolderRef => ({ kind: 'distinguished', id: String(n['@_Id'] ?? '') })),
     ...asList(ids?.FolderId).map((n): FolderRef => ({ kind: 'id', id: String(n['@_Id'] ?? '') })),
   ];
-  return { kind: 'ok', operation, folders };
+  return { kind: 'ok', operation, folders, body: asNode(body[operation]) ?? {} };
 }
 
-function envelope(body: string): string {
+/** An Exchange Online reply: its version header, then `body`. */
+export function envelope(body: string): string {
   return `<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="${NS_SOAP}"><s:Header>${SERVER_VERSION}</s:Header><s:Body>${body}</s:Body></s:Envelope>`;
 }
 

@@ -6,12 +6,8 @@
 // "Unsubscribe operation" and "Stream notifications about mailbox events by using EWS in Exchange"
 // (https://learn.microsoft.com/exchange/client-developer/web-service-reference/getstreamingevents-operation).
 import crypto from 'node:crypto';
-import { XMLParser } from 'fast-xml-parser';
+import { asNode, envelope, NS_M, NS_T, type Node } from './ews-soap';
 import { escapeXml } from './http-util';
-
-const NS_SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
-const NS_M = 'http://schemas.microsoft.com/exchange/services/2006/messages';
-const NS_T = 'http://schemas.microsoft.com/exchange/services/2006/types';
 
 /** The event types a StreamingSubscriptionRequest may name (Types.xsd NotificationEventTypeType). */
 export const EVENT_TYPES = ['CopiedEvent', 'CreatedEvent', 'DeletedEvent', 'ModifiedEvent', 'MovedEvent', 'NewMailEvent', 'FreeBusyChangedEvent'] as const;
@@ -22,22 +18,10 @@ export type StreamingRequest =
   | { operation: 'GetStreamingEvents'; subscriptionIds: string[]; connectionTimeout: number }
   | { operation: 'Unsubscribe'; subscriptionId: string };
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  removeNSPrefix: true,
-  parseTagValue: false,
-  isArray: (name) => ['DistinguishedFolderId', 'FolderId', 'EventType', 'SubscriptionId'].includes(name),
-});
-
-type Node = Record<string, unknown>;
-const asNode = (v: unknown): Node | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Node) : undefined);
 const texts = (v: unknown): string[] => (Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : String(asNode(x)?.['#text'] ?? ''))) : []);
 
-/** The streaming fields of an already validated request whose operation is one of the three. */
-export function parseStreamingRequest(xml: string, operation: string): StreamingRequest | null {
-  const op = asNode(asNode(asNode(asNode(parser.parse(xml))?.Envelope)?.Body)?.[operation]);
-  if (!op) return null;
+/** The streaming fields of a request already read (parseEwsRequest: its operation's element), when it is one of the three. */
+export function parseStreamingRequest(op: Node, operation: string): StreamingRequest | null {
   if (operation === 'Subscribe') {
     const req = asNode(op.StreamingSubscriptionRequest);
     const ids = asNode(req?.FolderIds);
@@ -48,12 +32,8 @@ export function parseStreamingRequest(xml: string, operation: string): Streaming
     const timeout = Number(String(op.ConnectionTimeout ?? '').trim());
     return { operation, subscriptionIds: texts(asNode(op.SubscriptionIds)?.SubscriptionId), connectionTimeout: timeout };
   }
-  if (operation === 'Unsubscribe') return { operation, subscriptionId: String(op.SubscriptionId ?? '').trim() };
+  if (operation === 'Unsubscribe') return { operation, subscriptionId: (texts(op.SubscriptionId)[0] ?? '').trim() };
   return null;
-}
-
-function envelope(body: string): string {
-  return `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${NS_SOAP}"><soap:Header><ServerVersionInfo xmlns="${NS_T}" MajorVersion="15" MinorVersion="20" MajorBuildNumber="8989" MinorBuildNumber="17" Version="V2018_01_08"/></soap:Header><soap:Body>${body}</soap:Body></soap:Envelope>`;
 }
 
 type Message = { ok: true; inner: string } | { ok: false; code: string; text: string; inner?: string };

@@ -97,7 +97,7 @@ export async function handleEws(ctx: Ctx): Promise<void> {
   if (request.kind === 'malformed') return sendXml(ctx, 500, soapFault('ErrorSchemaValidation', `${EWS_TEXT.schema} ${request.reason}`));
   // Streaming requests have their own faults (failSubscribe, dropStreams): the EWS faults a test
   // injects are for the next count, never taken by a Subscribe or GetStreamingEvents in between.
-  const streaming = parseStreamingRequest(body, request.operation);
+  const streaming = parseStreamingRequest(request.body, request.operation);
   if (streaming) {
     if (streaming.operation === 'Subscribe') state.streaming.counters.subscribes += 1; // faults included
     const fault = streaming.operation === 'Subscribe' ? state.faults.subscribe.take() : undefined;
