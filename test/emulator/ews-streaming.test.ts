@@ -8,6 +8,7 @@ import type { HttpStreamResponse } from '../../host/src/deps';
 import { EnvelopeSplitter, buildGetStreamingEventsRequest, buildSubscribeRequest, buildUnsubscribeRequest, parseStreamingEnvelope, parseSubscribeResponse, type StreamingMessage } from '../../host/src/mailbox/ews-streaming-soap';
 import { startEmulator, type Emulator } from './index';
 import { ALICE, httpFor, signInRaw, type TestHttp } from './test-kit';
+import { waitUntil } from '../support/wait';
 
 /** Reads envelopes off a streamed response, one at a time, in order. */
 function envelopes(res: HttpStreamResponse): () => Promise<StreamingMessage | 'end'> {
@@ -56,31 +57,41 @@ describe('EWS streaming notifications', () => {
   }
 
   it('subscribes with the affinity cookie, streams notifications for mailbox changes, and closes at the timeout', async () => {
-    emulator.admin.setStreaming({ keepAliveMs: 50, minuteMs: 4_000 });
+    // A minute of ConnectionTimeout lasts a minute here: the notifications never race the close.
+    emulator.admin.setStreaming({ keepAliveMs: 50, minuteMs: 60_000 });
     const { id, cookie } = await subscribe();
     expect(cookie).toMatch(/^[A-Z0-9.]+~\d+$/);
-    const { res, next } = await stream(id, cookie, 1);
-    expect(res.status).toBe(200);
-    expect(res.headers['transfer-encoding']).toBe('chunked');
-    expect(await next()).toMatchObject({ status: 'OK', events: 0, error: null });
-    expect(emulator.admin.openStreams(ALICE)).toBe(1);
-    emulator.admin.setMailbox(ALICE, { total: 4819, unread: 25 });
-    let m = await next();
-    while (m !== 'end' && m.events === 0) m = await next(); // keep-alives before it
-    expect(m).toMatchObject({ events: 4 }); // two new items: CreatedEvent + NewMailEvent each
-    emulator.admin.setMailbox(ALICE, { total: 4819, unread: 24 });
-    do m = await next();
-    while (m !== 'end' && m.events === 0);
-    expect(m).toMatchObject({ events: 1 }); // the unread count alone: ModifiedEvent
-    do m = await next();
-    while (m !== 'end' && m.status === 'OK');
+    const abort = new AbortController();
+    const { res, next } = await stream(id, cookie, 1, abort.signal);
+    try {
+      expect(res.status).toBe(200);
+      expect(res.headers['transfer-encoding']).toBe('chunked');
+      expect(await next()).toMatchObject({ status: 'OK', events: 0, error: null });
+      expect(emulator.admin.openStreams(ALICE)).toBe(1);
+      const before = emulator.admin.stats().streaming.notifications;
+      emulator.admin.setMailbox(ALICE, { total: 4819, unread: 25 });
+      let m = await next();
+      while (m !== 'end' && m.events === 0) m = await next(); // keep-alives before it
+      expect(m).toMatchObject({ events: 4 }); // two new items: CreatedEvent + NewMailEvent each
+      emulator.admin.setMailbox(ALICE, { total: 4819, unread: 24 });
+      do m = await next();
+      while (m !== 'end' && m.events === 0);
+      expect(m).toMatchObject({ events: 1 }); // the unread count alone: ModifiedEvent
+      expect(emulator.admin.stats().streaming.notifications - before).toBe(2);
+    } finally {
+      abort.abort();
+      emulator.admin.setMailbox(ALICE, { total: 4817, unread: 23 });
+    }
+    await waitUntil('the first connection gone', async () => emulator.admin.openStreams(ALICE), (n) => n === 0);
+    // The close at ConnectionTimeout, on a connection whose minute is short.
+    emulator.admin.setStreaming({ keepAliveMs: 50, minuteMs: 300 });
+    const short = await stream(id, cookie, 1);
+    let m = await short.next();
+    while (m !== 'end' && m.status === 'OK') m = await short.next();
     expect(m).toMatchObject({ status: 'Closed' });
-    expect(await next()).toBe('end');
-    expect(emulator.admin.openStreams(ALICE)).toBe(0);
-    const stats = emulator.admin.stats().streaming;
-    expect(stats.peakConnections[ALICE]).toBe(1);
-    expect(stats.notifications).toBeGreaterThanOrEqual(2);
-    emulator.admin.setMailbox(ALICE, { total: 4817, unread: 23 });
+    expect(await short.next()).toBe('end');
+    await waitUntil('no open stream', async () => emulator.admin.openStreams(ALICE), (n) => n === 0);
+    expect(emulator.admin.stats().streaming.peakConnections[ALICE]).toBe(1);
   });
 
   it('answers ErrorSubscriptionNotFound without the cookie, for an unknown id, and after 30 idle minutes', async () => {
