@@ -27,17 +27,19 @@ const EMULATOR_ORIGINS = ['https://localhost/*', 'https://127.0.0.1/*'];
 /** Build outputs and local state that a copy of the checkout leaves behind: the copy builds its own. */
 const NOT_COPIED = new Set(['node_modules', '.git', 'test-artifacts', '.tmp', 'host/dist', 'test/emulator/dist', 'extension/dist', 'extension/dist-firefox', 'extension/dist-test', 'extension/dist-firefox-test']);
 
-/** npm as a user runs it: none of the npm_* variables of an `npm test` around this one. */
+/** The environment without the npm_* variables of an `npm test` around this one. */
+const WITHOUT_NPM_VARS = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+
 /**
  * The machine's global npmrc (registry, CA file, proxy). `--prefix` moves npm's global config
  * into the new prefix, where there is none: an install into a temporary prefix must keep the
  * machine's, or a registry behind a TLS-inspecting proxy fails with SELF_SIGNED_CERT_IN_CHAIN.
  */
-const MACHINE_NPMRC = spawnSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8', env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k))) }).stdout.trim();
+const MACHINE_NPMRC = spawnSync('npm', ['config', 'get', 'globalconfig'], { encoding: 'utf8', env: WITHOUT_NPM_VARS }).stdout.trim();
 
+/** npm as a user runs it, with the machine's global npmrc. */
 function npmEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_globalconfig: MACHINE_NPMRC };
+  return { ...WITHOUT_NPM_VARS, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', npm_config_globalconfig: MACHINE_NPMRC };
 }
 
 async function npm(args: string[], cwd: string): Promise<string> {
