@@ -2,13 +2,13 @@
 // approved on the verification page (or by the admin API), declined, left to expire, polled
 // too fast (slow_down), refused by policy, or cancelled with Ctrl-C; for a confidential and a
 // public client. No sleeps: each step waits for the CLI's output or the emulator's counters.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StatusResult } from '../../shared/protocol';
 import { createHttp } from '../../host/src/io/http';
-import { alive, LAUNCHER, startStack, type Stack } from '../support/stack';
+import { alive, spawnCli, startStack, type Stack } from '../support/stack';
 import { waitUntil } from '../support/wait';
 
 interface Begun {
@@ -35,24 +35,17 @@ describe('consent --device-code', () => {
 
   /** The CLI with --json: its first line is the code to enter, its last the outcome. */
   function deviceCode(): Run {
-    const child = spawn(process.execPath, [LAUNCHER, 'consent', '--device-code', '--json'], { env: stack.env });
-    let stdout = '';
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
+    const cli = spawnCli(stack, ['consent', '--device-code', '--json']);
     const begun = new Promise<Begun>((resolve, reject) => {
-      child.stdout!.on('data', (d) => {
-        stdout += d;
-        const nl = stdout.indexOf('\n');
-        const first = nl > 0 ? parseLine(stdout.slice(0, nl)) : null;
+      cli.child.stdout.on('data', () => {
+        const first = cli.lines().length > 0 ? parseLine(cli.lines()[0]!) : null;
         if (first && 'userCode' in first) resolve(first as unknown as Begun);
       });
-      child.on('close', () => reject(new Error(`the CLI ended before printing a code: ${stdout}${stderr}`)));
+      cli.child.on('close', () => reject(new Error(`the CLI ended before printing a code: ${cli.stdout()}${cli.stderr()}`)));
     });
     begun.catch(() => undefined);
-    const done = new Promise<{ code: number | null; lines: unknown[]; stderr: string; stdout: string }>((resolve) =>
-      child.on('close', (code) => resolve({ code, stderr, stdout, lines: parseJsonValues(stdout) })),
-    );
-    return { child, begun, done };
+    const done = cli.exited.then((code) => ({ code, stderr: cli.stderr(), stdout: cli.stdout(), lines: parseJsonValues(cli.stdout()) }));
+    return { child: cli.child, begun, done };
   }
 
   it('prints the address, the code and the expiry, then who signed in once approved on the page', async () => {

@@ -2,7 +2,6 @@
 // browser tab can finish or abort, and that refuses to share its port; `consent complete -`
 // that keeps the code off the command line; counts that say when a back-off made them older
 // than asked; and a CLI call that rides a kill -9 of its daemon.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -10,26 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxCount, StatusResult } from '../../shared/protocol';
 import { RpcClient } from '../../host/src/daemon-client/rpc-client';
-import { LAUNCHER, startStack, type Stack } from '../support/stack';
+import { spawnCli, startStack, type RunningCli, type Stack } from '../support/stack';
 import { freePort } from '../support/free-port';
 import { waitUntil } from '../support/wait';
 
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function run(stack: Stack, args: string[]): Running {
-  const child = spawn(process.execPath, [LAUNCHER, ...args], { env: stack.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.on('close', r));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
 
 const get = async (url: string) => (await fetch(url)).status;
 
@@ -46,8 +29,8 @@ describe('consent --listen and consent complete -', () => {
   });
   afterAll(async () => stack?.close());
 
-  async function listening(): Promise<{ consent: Running; authUrl: string; state: string }> {
-    const consent = run(stack, ['consent', '--listen', '--no-open', '--login-hint', 'alice@contoso.example']);
+  async function listening(): Promise<{ consent: RunningCli; authUrl: string; state: string }> {
+    const consent = spawnCli(stack, ['consent', '--listen', '--no-open', '--login-hint', 'alice@contoso.example']);
     const authUrl = (await waitUntil('the sign-in address', async () => /(https:\/\/\S+authorize\?\S+)/.exec(consent.stderr())?.[1], (u) => u !== undefined))!;
     await waitUntil('the listener', () => get(`http://127.0.0.1:${port}/elsewhere`).catch(() => 0), (s) => s === 404);
     return { consent, authUrl, state: new URL(authUrl).searchParams.get('state')! };
@@ -76,7 +59,7 @@ describe('consent --listen and consent complete -', () => {
     const squatter = net.createServer();
     await new Promise<void>((r) => squatter.listen(port, '127.0.0.1', r));
     try {
-      const consent = run(stack, ['consent', '--listen', '--no-open']);
+      const consent = spawnCli(stack, ['consent', '--listen', '--no-open']);
       expect(await consent.exited).toBe(2);
       expect(consent.stderr()).toContain(`Cannot listen on 127.0.0.1:${port} (EADDRINUSE)`);
     } finally {

@@ -1,26 +1,15 @@
 // `ews-daemon watch` as a status bar runs it: the count at once, one line per change pushed by
 // EWS streaming, nothing for an unchanged count, exit 0 on SIGINT, exit 3 when sign-in is needed.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAUNCHER, startStack, type Stack } from '../support/stack';
+import { spawnCli, startStack, type Stack } from '../support/stack';
 import { waitUntil } from '../support/wait';
 
 const ALICE = 'alice@contoso.example';
 
-function watch(stack: Stack, args: string[]): { child: ChildProcessWithoutNullStreams; lines: string[]; stderr: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [LAUNCHER, 'watch', ...args], { env: stack.env });
-  const lines: string[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, lines, stderr: () => stderr, exit };
+/** `ews-daemon watch ARGS`, its printed lines as they come. */
+function watch(stack: Stack, args: string[]) {
+  const w = spawnCli(stack, ['watch', ...args]);
+  return { child: w.child, get lines() { return w.lines(); }, stderr: w.stderr, exit: w.exited };
 }
 
 describe('ews-daemon watch', { timeout: 90_000 }, () => {

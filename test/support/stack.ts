@@ -1,7 +1,7 @@
 // The whole product for integration tests: the emulator (Entra ID + EWS + Graph over HTTPS), a
 // private EWS_DAEMON_HOME with a config pointing at it, and the real CLI and daemon run as
 // processes through host/bin/ews-daemon, exactly as a user runs them.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,6 +131,27 @@ export async function startStack(opts: { emulator?: EmulatorOptions; config?: Re
   };
 }
 
+/** A CLI command left running: what it printed so far, its whole stdout lines, and its exit. */
+export interface RunningCli {
+  child: ChildProcessWithoutNullStreams;
+  stdout(): string;
+  stderr(): string;
+  /** The complete lines of stdout so far (a line still being written is not one yet). */
+  lines(): string[];
+  exited: Promise<number | null>;
+}
+
+/** Starts `ews-daemon ARGS` against the stack and lets it run (watch, consent --listen, a call held at EWS). */
+export function spawnCli(stack: Pick<Stack, 'env'>, args: string[]): RunningCli {
+  const child = spawn(process.execPath, [LAUNCHER, ...args], { env: stack.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  return { child, stdout: () => stdout, stderr: () => stderr, lines: () => stdout.split('\n').slice(0, -1), exited };
+}
+
 export interface PasteResult extends CliResult {
   /** The sign-in address the CLI printed. */
   authUrl: URL;
@@ -143,19 +164,15 @@ export interface PasteResult extends CliResult {
  */
 export function consentByPaste(stack: Stack, user: string, o: { before?: string } = {}): Promise<PasteResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LAUNCHER, 'consent', '--paste', '--no-open', '--login-hint', user], { env: stack.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
+    const cli = spawnCli(stack, ['consent', '--paste', '--no-open', '--login-hint', user]);
     let authUrl: URL | null = null;
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const url = /(https:\/\/\S+authorize\?\S+)/.exec(stderr)?.[1];
-      if (!url || authUrl || !/Paste its full address/.test(stderr)) return;
+    cli.child.stderr.on('data', () => {
+      const url = /(https:\/\/\S+authorize\?\S+)/.exec(cli.stderr())?.[1];
+      if (!url || authUrl || !/Paste its full address/.test(cli.stderr())) return;
       authUrl = new URL(url);
-      stack.followAuthUrl(url).then((reply) => child.stdin.end(`${o.before ?? ''}${reply}\n`), reject);
+      stack.followAuthUrl(url).then((reply) => cli.child.stdin.end(`${o.before ?? ''}${reply}\n`), reject);
     });
-    child.on('error', reject);
-    child.on('close', (code) => (authUrl ? resolve({ code, stdout, stderr, authUrl }) : reject(new Error(`consent exited ${code} before printing its address: ${stderr}`))));
+    cli.child.on('error', reject);
+    void cli.exited.then((code) => (authUrl ? resolve({ code, stdout: cli.stdout(), stderr: cli.stderr(), authUrl }) : reject(new Error(`consent exited ${code} before printing its address: ${cli.stderr()}`))));
   });
 }
