@@ -1,7 +1,6 @@
 // A token cache in msal-node 7's serialized shape (see msal-node src/cache/serializer/
 // SerializerTypes.ts and CacheHelpers.ts for keys), as the daemon's cache file holds it.
 // Secrets here are made up: unsigned JWTs and random strings.
-import { ConfidentialClientApplication, type ICachePlugin } from '@azure/msal-node';
 
 export interface FixtureAccount {
   uid: string;
@@ -88,23 +87,4 @@ export function filler(seed: string, length: number): string {
     out += alphabet[x >>> 26];
   }
   return out;
-}
-
-/**
- * An MSAL app over `cachePlugin` that never goes to the network: its authority (localhost:1,
- * where nothing listens) comes with its metadata, so only cache operations are possible.
- */
-export function offlineApp(clientId: string, cachePlugin: ICachePlugin): ConfidentialClientApplication {
-  const base = 'https://localhost:1/tenant';
-  const metadata = {
-    token_endpoint: `${base}/oauth2/v2.0/token`,
-    authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
-    end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-    issuer: `${base}/v2.0`,
-    jwks_uri: `${base}/discovery/v2.0/keys`,
-  };
-  return new ConfidentialClientApplication({
-    auth: { clientId, clientSecret: 'dummy', authority: base, knownAuthorities: ['localhost:1'], authorityMetadata: JSON.stringify(metadata) },
-    cache: { cachePlugin },
-  });
 }

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { ConfidentialClientApplication, TokenCacheContext } from '@azure/msal-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../../test/support/wait';
-import { makeCacheJson, offlineApp, type FixtureAccount } from '../../../test/token-store/msal-cache-fixture';
+import { makeCacheJson, type FixtureAccount } from '../../../test/token-store/msal-cache-fixture';
+import { offlineApp } from '../../../test/token-store/offline-app';
 import type { Clock, Log, LogFields } from '../deps';
 import { TokenStore } from './token-store';
 
